@@ -1,0 +1,66 @@
+"""Camera sources: each turns a configured URL into frames, with errors users can act on."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from urllib.parse import urlsplit, urlunsplit
+
+from ..config import CameraConfig
+from ..frame import Frame
+
+
+class CameraError(Exception):
+    """The camera gave no usable frame; the message is shown to users as is."""
+
+
+class CameraSource(ABC):
+    """Gives the current frame of one camera."""
+
+    @abstractmethod
+    async def fetch(self) -> Frame:
+        """The newest frame; raises CameraError."""
+
+    async def close(self) -> None:
+        """Release connections and threads."""
+
+    @property
+    def keeps_connection(self) -> bool:
+        """True for streams whose frames arrive on their own (a reconnect resets motion)."""
+        return False
+
+    def describe(self) -> dict[str, object]:
+        """Extra facts for check-camera (codec, keyframe interval...)."""
+        return {}
+
+
+def redact_url(url: str) -> str:
+    """The URL without user:password, for logs and API answers."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def open_camera(config: CameraConfig) -> CameraSource:
+    """The source for a camera's URL scheme."""
+    scheme = config.url.split("://", 1)[0].lower()
+    if scheme in ("http", "https"):
+        from .http import HttpCamera
+
+        return HttpCamera(config)
+    if scheme == "file":
+        from .folder import FolderCamera
+
+        return FolderCamera(config)
+    if scheme == "demo":
+        from .demo import DemoCamera
+
+        return DemoCamera(config)
+    if scheme in ("rtsp", "rtsps"):
+        from .rtsp import RtspCamera  # type: ignore[import-not-found,unused-ignore]
+
+        return RtspCamera(config)  # type: ignore[no-any-return,unused-ignore]
+    raise CameraError(f"unsupported camera URL scheme {scheme!r}")

@@ -1,0 +1,386 @@
+"""The history: an SQLite index (WAL) beside JPEG files under `YYYY-MM-DD/` folders.
+
+A write is all or nothing: the files are written to temporary names, flushed and renamed,
+and only then is the row committed. A delete removes the row first, then the files. A
+crash in between leaves at worst an orphan file, which `open()` removes on the next start,
+so the index never points at a missing image.
+
+The class is synchronous and thread-safe; async callers use `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .events import Event
+from .frame import thumbnail_jpeg
+
+_LOGGER = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    camera TEXT NOT NULL,
+    roi TEXT NOT NULL,
+    roi_name TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    scores TEXT NOT NULL,
+    top_label TEXT NOT NULL,
+    top_score REAL NOT NULL,
+    motion REAL NOT NULL,
+    ts REAL NOT NULL,
+    timestamp TEXT NOT NULL,
+    day TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    sequence_id TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    image TEXT NOT NULL,
+    thumbnail TEXT NOT NULL,
+    bytes INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_day ON events(day);
+CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
+CREATE INDEX IF NOT EXISTS events_camera_ts ON events(camera, ts);
+CREATE INDEX IF NOT EXISTS events_sequence ON events(sequence_id);
+CREATE TABLE IF NOT EXISTS event_labels (
+    event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    label TEXT NOT NULL COLLATE NOCASE,
+    score REAL NOT NULL,
+    PRIMARY KEY (event_id, label)
+);
+CREATE INDEX IF NOT EXISTS event_labels_label ON event_labels(label);
+"""
+
+INDEX_FILE = "index.sqlite3"
+TMP_SUFFIX = ".tmp"
+
+
+class StoreError(Exception):
+    """The history cannot be written (disk full, permissions)."""
+
+
+@dataclass
+class EventQuery:
+    """Filters of the history; empty lists mean 'any'."""
+
+    start: date | None = None
+    end: date | None = None
+    labels: list[str] = field(default_factory=list)
+    rois: list[str] = field(default_factory=list)
+    cameras: list[str] = field(default_factory=list)
+    hours: list[int] = field(default_factory=list)
+    unique: bool = False
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass
+class QueryResult:
+    events: list[dict[str, Any]]
+    total: int
+    facets: dict[str, dict[str, int]]
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + TMP_SUFFIX)
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def row_to_dict(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "camera": row["camera"],
+        "roi": row["roi"],
+        "roi_name": row["roi_name"],
+        "labels": json.loads(row["labels"]),
+        "scores": json.loads(row["scores"]),
+        "motion": row["motion"],
+        "timestamp": row["timestamp"],
+        "sequence_id": row["sequence_id"],
+        "width": row["width"],
+        "height": row["height"],
+        "image_url": f"/api/events/{row['id']}/image",
+        "thumbnail_url": f"/api/events/{row['id']}/thumbnail",
+    }
+
+
+class HistoryStore:
+    def __init__(
+        self, path: Path, retain_days: int = 30, max_disk_mb: int = 2000, thumbnail_size: int = 224
+    ) -> None:
+        self.path = path
+        self.retain_days = retain_days
+        self.max_bytes = max_disk_mb * 1024 * 1024
+        self.thumbnail_size = thumbnail_size
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._total_bytes = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open (or create) the index and make index and files agree."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path / INDEX_FILE, check_same_thread=False, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.executescript(SCHEMA)
+        self._db = db
+        with self._lock:
+            self._reconcile()
+            self._total_bytes = db.execute("SELECT COALESCE(SUM(bytes), 0) FROM events").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError("the history is not open")
+        return self._db
+
+    def _reconcile(self) -> None:
+        """Drop rows whose image is gone and files no row refers to (crash or hand edits)."""
+        known: set[str] = set()
+        missing: list[str] = []
+        for row in self.db.execute("SELECT id, image, thumbnail FROM events"):
+            image, thumb = self.path / row["image"], self.path / row["thumbnail"]
+            if image.is_file() and thumb.is_file():
+                known.update((row["image"], row["thumbnail"]))
+            else:
+                missing.append(row["id"])
+        if missing:
+            _LOGGER.warning("History: %d events lost their image files; removing them", len(missing))
+            self._delete_rows(missing)
+        orphans = 0
+        for day_dir in self.path.iterdir():
+            if not day_dir.is_dir():
+                continue
+            for file in day_dir.iterdir():
+                relative = f"{day_dir.name}/{file.name}"
+                if file.is_file() and relative not in known:
+                    _unlink(file)
+                    orphans += 1
+            if not any(day_dir.iterdir()):
+                day_dir.rmdir()
+        if orphans:
+            _LOGGER.warning("History: removed %d files that no event refers to", orphans)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def add(self, event: Event) -> None:
+        """Save image, thumbnail and row; on failure nothing of the event remains."""
+        local = event.timestamp.astimezone()
+        day = local.strftime("%Y-%m-%d")
+        image_rel, thumb_rel = f"{day}/{event.id}.jpg", f"{day}/{event.id}.thumb.jpg"
+        thumbnail = thumbnail_jpeg(event.image, self.thumbnail_size)
+        size = len(event.image) + len(thumbnail)
+        with self._lock:
+            try:
+                (self.path / day).mkdir(exist_ok=True)
+                _write_atomic(self.path / image_rel, event.image)
+                _write_atomic(self.path / thumb_rel, thumbnail)
+                self._insert(event, local, day, image_rel, thumb_rel, size)
+            except (OSError, sqlite3.Error) as error:
+                for rel in (image_rel, thumb_rel):
+                    _unlink(self.path / rel)
+                    _unlink(self.path / (rel + TMP_SUFFIX))
+                raise StoreError(f"cannot store event {event.id}: {error}") from error
+            self._total_bytes += size
+        event.image_path, event.thumbnail_path = image_rel, thumb_rel
+        if self._total_bytes > self.max_bytes:
+            self.enforce_retention()
+
+    def _insert(
+        self, event: Event, local: datetime, day: str, image: str, thumb: str, size: int
+    ) -> None:
+        top_label, top_score = (event.labels[0], event.scores[0]) if event.labels else ("", 0.0)
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute(
+                "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    event.id, event.camera, event.roi, event.roi_name or event.roi,
+                    json.dumps(event.labels), json.dumps(event.scores), top_label, top_score,
+                    event.motion, local.timestamp(), local.isoformat(timespec="milliseconds"),
+                    day, local.hour, event.sequence_id, event.width, event.height, image, thumb,
+                    size,
+                ),
+            )  # fmt: skip
+            self.db.executemany(
+                "INSERT OR IGNORE INTO event_labels VALUES (?,?,?)",
+                [(event.id, label, score) for label, score in zip(event.labels, event.scores, strict=True)],
+            )  # fmt: skip
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove events (rows first, then files); returns how many existed."""
+        with self._lock:
+            return self._delete_rows(list(ids))
+
+    def _delete_rows(self, ids: list[str]) -> int:
+        removed = 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT image, thumbnail, bytes FROM events WHERE id IN ({marks})", chunk
+            ).fetchall()
+            self.db.execute(f"DELETE FROM events WHERE id IN ({marks})", chunk)
+            for row in rows:
+                _unlink(self.path / row["image"])
+                _unlink(self.path / row["thumbnail"])
+                self._total_bytes -= row["bytes"]
+            removed += len(rows)
+        return removed
+
+    def enforce_retention(self, today: date | None = None) -> int:
+        """Delete events older than retain_days, then the oldest until under max_disk_mb."""
+        today = today or date.today()
+        cutoff = (today - timedelta(days=self.retain_days)).isoformat()
+        removed = 0
+        with self._lock:
+            old = [r[0] for r in self.db.execute("SELECT id FROM events WHERE day < ?", (cutoff,))]
+            removed += self._delete_rows(old)
+            while self._total_bytes > self.max_bytes:
+                batch = [r[0] for r in self.db.execute("SELECT id FROM events ORDER BY ts LIMIT 50")]
+                if not batch:
+                    break
+                removed += self._delete_rows(batch)
+            self._remove_empty_days()
+        if removed:
+            _LOGGER.info("Retention removed %d events", removed)
+        return removed
+
+    def _remove_empty_days(self) -> None:
+        for day_dir in self.path.iterdir():
+            if day_dir.is_dir() and not any(day_dir.iterdir()):
+                day_dir.rmdir()
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def get(self, event_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self.db.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
+        return row_to_dict(row) if row else None
+
+    def file_path(self, event_id: str, kind: str) -> Path | None:
+        """Image or thumbnail of an event, looked up by id only (never a request path)."""
+        column = {"image": "image", "thumbnail": "thumbnail"}[kind]
+        with self._lock:
+            row = self.db.execute(f"SELECT {column} FROM events WHERE id = ?", (event_id,)).fetchone()
+        if row is None:
+            return None
+        path = self.path / row[0]
+        return path if path.is_file() else None
+
+    def query(self, query: EventQuery) -> QueryResult:
+        with self._lock:
+            where, params = self._where(query, skip=None)
+            base = f"SELECT * FROM events WHERE {where}"
+            if query.unique:
+                base = (
+                    f"SELECT * FROM events WHERE id IN (SELECT id FROM "
+                    f"(SELECT id, MIN(ts) FROM events WHERE {where} GROUP BY sequence_id))"
+                )
+            total = self.db.execute(f"SELECT COUNT(*) FROM ({base})", params).fetchone()[0]
+            rows = self.db.execute(
+                f"{base} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?",
+                [*params, query.limit, query.offset],
+            ).fetchall()
+            facets = {
+                "labels": self._facet(query, "labels"),
+                "rois": self._facet(query, "rois"),
+                "cameras": self._facet(query, "cameras"),
+                "hours": self._facet(query, "hours"),
+            }
+        return QueryResult([row_to_dict(r) for r in rows], total, facets)
+
+    def _where(self, query: EventQuery, skip: str | None) -> tuple[str, list[Any]]:
+        """SQL conditions of a query; `skip` leaves one dimension out (for its facet counts)."""
+        clauses: list[str] = ["1=1"]
+        params: list[Any] = []
+        if query.start:
+            clauses.append("day >= ?")
+            params.append(query.start.isoformat())
+        if query.end:
+            clauses.append("day <= ?")
+            params.append(query.end.isoformat())
+
+        def any_of(column: str, values: Iterable[Any]) -> None:
+            values = list(values)
+            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+
+        if query.cameras and skip != "cameras":
+            any_of("camera", query.cameras)
+        if query.rois and skip != "rois":
+            any_of("roi", query.rois)
+        if query.hours and skip != "hours":
+            any_of("hour", query.hours)
+        if query.labels and skip != "labels":
+            marks = ",".join("?" * len(query.labels))
+            clauses.append(
+                f"id IN (SELECT event_id FROM event_labels WHERE label IN ({marks}))"
+            )
+            params.extend(query.labels)
+        return " AND ".join(clauses), params
+
+    def _facet(self, query: EventQuery, dimension: str) -> dict[str, int]:
+        where, params = self._where(query, skip=dimension)
+        if query.unique:
+            where = (
+                f"id IN (SELECT id FROM (SELECT id, MIN(ts) FROM events WHERE {where} "
+                "GROUP BY sequence_id))"
+            )
+        if dimension == "labels":
+            sql = (
+                "SELECT label AS k, COUNT(*) AS n FROM event_labels WHERE event_id IN "
+                f"(SELECT id FROM events WHERE {where}) GROUP BY label ORDER BY n DESC"
+            )
+        else:
+            column = {"rois": "roi", "cameras": "camera", "hours": "hour"}[dimension]
+            sql = f"SELECT {column} AS k, COUNT(*) AS n FROM events WHERE {where} GROUP BY {column}"
+        return {str(row["k"]): row["n"] for row in self.db.execute(sql, params)}
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            count = self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        return {"count": count, "bytes": self._total_bytes}
+
+    def count_since(self, camera: str, since: datetime) -> int:
+        with self._lock:
+            row = self.db.execute(
+                "SELECT COUNT(*) FROM events WHERE camera = ? AND ts >= ?",
+                (camera, since.timestamp()),
+            ).fetchone()
+        return int(row[0])

@@ -44,6 +44,7 @@ class CameraState:
     error: str | None = None
     last_frame: datetime | None = None
     frames_checked: int = 0
+    frames_with_motion: int = 0
     events_today: int = 0
     today: date = field(default_factory=date.today)
     width: int = 0
@@ -58,6 +59,7 @@ class CameraState:
             "error": self.error,
             "last_frame": self.last_frame.isoformat(timespec="seconds") if self.last_frame else None,
             "frames_checked": self.frames_checked,
+            "frames_with_motion": self.frames_with_motion,
             "events_today": self.events_today,
             "width": self.width,
             "height": self.height,
@@ -158,6 +160,7 @@ class CameraMonitor:
         ]
         if not moving:
             return 0.0
+        self.state.frames_with_motion += 1
         model = self._model()
         try:
             detections = await asyncio.to_thread(self._classify, frame, moving, changes or {}, model)

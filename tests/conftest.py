@@ -1,0 +1,1 @@
+"""Fixtures shared by the service tests (tests/service) and the HA tests (tests/ha)."""

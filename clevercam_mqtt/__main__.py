@@ -59,9 +59,9 @@ def check_config(path: Path) -> int:
     if model_warning:
         warnings.append(f"model.path: {model_warning}")
     for index, camera in enumerate(config.cameras):
-        error = asyncio.run(_probe_camera(camera))
-        if error:
-            warnings.append(f"cameras[{index}] ({camera.id}): {error}")
+        problem = asyncio.run(_probe_camera(camera))
+        if problem:
+            warnings.append(f"cameras[{index}] ({camera.id}): {problem}")
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"{path}: OK ({len(config.cameras)} camera(s))")
@@ -141,7 +141,9 @@ def test_classifier(image: Path, model: Path | None, box: list[float] | None, to
 
         x0, y0, x1, y1 = box
         if not (0 <= x0 < x1 <= 100 and 0 <= y0 < y1 <= 100):
-            print("--box: expected x0 y0 x1 y1 in percent with x0 < x1 and y0 < y1", file=sys.stderr)
+            print(
+                "--box: expected x0 y0 x1 y1 in percent with x0 < x1 and y0 < y1", file=sys.stderr
+            )
             return 1
         pixel_box = box_to_pixels((x0, y0, x1, y1), picture.width, picture.height)
     for prediction in classifier.classify_image(picture, pixel_box, top_k):

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BUNDLED_MODELS = Path(__file__).parent / "models"
 DEFAULT_MODEL = "mobilenet_v3_large_minimalistic_224_uint8"
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -81,9 +82,7 @@ class ModelConfig(Base):
 
 
 class Schedule(Base):
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: list(WEEKDAYS)
-    )
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS))
     from_hour: float = Field(0, ge=0, le=24)
     to_hour: float = Field(24, ge=0, le=24)
 
@@ -165,7 +164,9 @@ class CameraConfig(Base):
     def _url(cls, url: str) -> str:
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
         if scheme not in ("http", "https", "file", "demo", "rtsp", "rtsps"):
-            raise ValueError("must start with http://, https://, rtsp://, rtsps://, file:// or demo://")
+            raise ValueError(
+                "must start with http://, https://, rtsp://, rtsps://, file:// or demo://"
+            )
         return url
 
     @model_validator(mode="after")

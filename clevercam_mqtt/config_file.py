@@ -60,7 +60,6 @@ def raw_camera(raw: dict[str, Any], camera_id: str) -> dict[str, Any]:
 
 def raw_roi(raw: dict[str, Any], camera_id: str, roi_slug: str) -> dict[str, Any]:
 
-
     for roi in raw_camera(raw, camera_id).get("rois") or []:
         if isinstance(roi, dict) and slugify(str(roi.get("name", ""))) == roi_slug:
             return roi

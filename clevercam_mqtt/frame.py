@@ -95,16 +95,16 @@ def box_to_pixels(box: Box, width: int, height: int) -> tuple[int, int, int, int
     x0, y0, x1, y1 = box
     left = min(width - 1, int(x0 * width / 100))
     top = min(height - 1, int(y0 * height / 100))
-    right = max(left + 1, int(round(x1 * width / 100)))
-    bottom = max(top + 1, int(round(y1 * height / 100)))
+    right = max(left + 1, round(x1 * width / 100))
+    bottom = max(top + 1, round(y1 * height / 100))
     return left, top, min(right, width), min(bottom, height)
 
 
 def thumbnail_jpeg(data: bytes, longest_side: int, quality: int = 80) -> bytes:
     """A small JPEG, decoded at reduced scale so big frames stay cheap."""
-    image = Image.open(io.BytesIO(data))
-    image.draft("RGB", (longest_side, longest_side))
-    image = image.convert("RGB")
+    source = Image.open(io.BytesIO(data))
+    source.draft("RGB", (longest_side, longest_side))
+    image = source.convert("RGB")
     image.thumbnail((longest_side, longest_side))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality)

@@ -8,6 +8,7 @@ what it finds to the bus. It knows no sink. CPU work leaves the event loop throu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ MAX_BACKOFF = 60.0
 OUT_OF_SCHEDULE_CHECK = 30.0
 
 
-class CameraLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+class CameraLogger(logging.LoggerAdapter):  # type: ignore[type-arg,unused-ignore]
     """Puts the camera id in front of every line."""
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
@@ -57,7 +58,9 @@ class CameraState:
         return {
             "ok": self.ok,
             "error": self.error,
-            "last_frame": self.last_frame.isoformat(timespec="seconds") if self.last_frame else None,
+            "last_frame": self.last_frame.isoformat(timespec="seconds")
+            if self.last_frame
+            else None,
             "frames_checked": self.frames_checked,
             "frames_with_motion": self.frames_with_motion,
             "events_today": self.events_today,
@@ -99,6 +102,8 @@ class CameraMonitor:
         self._first_frame = True
         self._motion = MotionDetector(config.motion.pixel_threshold)
         self._failures = 0
+        self.last_frame: Frame | None = None
+        self._fetch_lock = asyncio.Lock()
 
     def wake(self) -> None:
         """Re-read the settings now (monitoring switched, ROI changed)."""
@@ -110,10 +115,8 @@ class CameraMonitor:
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but return early when woken."""
         if seconds > 0:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), seconds)
-            except TimeoutError:
-                pass
         self._wake.clear()
 
     async def run(self) -> None:
@@ -131,20 +134,20 @@ class CameraMonitor:
                     continue
                 started = time.monotonic()
                 delay = await self.check_once()
-                await self._sleep(max(delay, self.config.check_period) - (time.monotonic() - started))
+                await self._sleep(
+                    max(delay, self.config.check_period) - (time.monotonic() - started)
+                )
         finally:
             await self.source.close()
             self.log.info("Monitoring stopped")
 
     async def check_once(self) -> float:
         """One pass of the loop; returns the minimum delay before the next one."""
-        started = time.monotonic()
         try:
-            frame = await self.source.fetch()
+            frame = await self.fetch()
             grey = await asyncio.to_thread(frame.grey, self.config.motion.scale)
         except (CameraError, FrameError) as error:
             return await self._failed(str(error))
-        await self._succeeded(frame, (time.monotonic() - started) * 1000)
 
         rois = [roi for roi in self.config.rois if roi.enabled]
         changes = self._motion.measure(grey, rois)
@@ -163,7 +166,9 @@ class CameraMonitor:
         self.state.frames_with_motion += 1
         model = self._model()
         try:
-            detections = await asyncio.to_thread(self._classify, frame, moving, changes or {}, model)
+            detections = await asyncio.to_thread(
+                self._classify, frame, moving, changes or {}, model
+            )
         except FrameError as error:
             return await self._failed(str(error))
         for detection in detections:
@@ -188,6 +193,30 @@ class CameraMonitor:
             if matched:
                 detections.append(Detection(roi, changes.get(roi.slug, 1.0), matched))
         return detections
+
+    async def fetch(self) -> Frame:
+        """One frame, recorded in the camera's state (also used by 'Refresh camera')."""
+        async with self._fetch_lock:
+            started = time.monotonic()
+            try:
+                frame = await self.source.fetch()
+            except CameraError as error:
+                await self._failed(str(error))
+                raise
+            await self._succeeded(frame, (time.monotonic() - started) * 1000)
+            return frame
+
+    def test_classifier(self, frame: Frame) -> dict[str, list[Prediction]]:
+        """Top labels of every ROI (enabled or not) on a frame, for the 'test' buttons."""
+        classifier, model = self._classifier(), self._model()
+        image = frame.rgb()
+        rois = self.config.rois or [Roi(name="whole image", box=(0, 0, 100, 100))]
+        crops = [
+            classifier.preprocess(image, box_to_pixels(roi.box, image.width, image.height))
+            for roi in rois
+        ]
+        results = classifier.classify(crops, model.top_k)
+        return {roi.slug: predictions for roi, predictions in zip(rois, results, strict=True)}
 
     async def _emit(self, frame: Frame, detection: Detection) -> None:
         timestamp = frame.timestamp
@@ -231,6 +260,7 @@ class CameraMonitor:
         )
 
     async def _succeeded(self, frame: Frame, latency_ms: float) -> None:
+        self.last_frame = frame
         self._failures = 0
         self.state.frames_checked += 1
         self.state.last_frame = frame.timestamp

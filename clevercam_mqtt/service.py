@@ -17,11 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from .cameras import open_camera
+from .cameras import CameraError, open_camera
 from .classifier import Classifier
 from .config import CameraConfig, Config, ModelConfig, resolve_model_path
 from .config_file import ConfigFile, raw_camera, raw_roi
 from .events import Event, EventBus, Message, SettingsChanged
+from .frame import Frame
 from .monitor import CameraMonitor, CameraState
 from .store import HistoryStore, StoreError
 from .system import system_info
@@ -217,6 +218,16 @@ class Service:
         await self._stop_camera(camera.id)
         await self._start_camera(camera)
         await self.bus.publish(SettingsChanged(camera.id))
+
+    async def refresh_camera(self, camera_id: str, raise_errors: bool = True) -> Frame:
+        """Fetch a frame now; raises CameraError unless asked to only record it."""
+        try:
+            return await self.monitors[camera_id].fetch()
+        except CameraError:
+            if raise_errors:
+                raise
+            frame = self.monitors[camera_id].last_frame
+            return frame  # type: ignore[return-value]
 
     def system(self) -> dict[str, Any]:
         return system_info(self.config.storage.path, self.store.stats())

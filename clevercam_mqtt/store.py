@@ -10,6 +10,7 @@ The class is synchronous and thread-safe; async callers use `asyncio.to_thread`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -101,10 +102,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _unlink(path: Path) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 def row_to_dict(row: sqlite3.Row) -> dict[str, Any]:
@@ -151,7 +150,9 @@ class HistoryStore:
         self._db = db
         with self._lock:
             self._reconcile()
-            self._total_bytes = db.execute("SELECT COALESCE(SUM(bytes), 0) FROM events").fetchone()[0]
+            self._total_bytes = db.execute("SELECT COALESCE(SUM(bytes), 0) FROM events").fetchone()[
+                0
+            ]
 
     def close(self) -> None:
         with self._lock:
@@ -176,7 +177,9 @@ class HistoryStore:
             else:
                 missing.append(row["id"])
         if missing:
-            _LOGGER.warning("History: %d events lost their image files; removing them", len(missing))
+            _LOGGER.warning(
+                "History: %d events lost their image files; removing them", len(missing)
+            )
             self._delete_rows(missing)
         orphans = 0
         for day_dir in self.path.iterdir():
@@ -235,7 +238,7 @@ class HistoryStore:
             )  # fmt: skip
             self.db.executemany(
                 "INSERT OR IGNORE INTO event_labels VALUES (?,?,?)",
-                [(event.id, label, score) for label, score in zip(event.labels, event.scores, strict=True)],
+                [(event.id, lbl, sc) for lbl, sc in zip(event.labels, event.scores, strict=True)],
             )  # fmt: skip
             self.db.execute("COMMIT")
         except BaseException:
@@ -272,7 +275,9 @@ class HistoryStore:
             old = [r[0] for r in self.db.execute("SELECT id FROM events WHERE day < ?", (cutoff,))]
             removed += self._delete_rows(old)
             while self._total_bytes > self.max_bytes:
-                batch = [r[0] for r in self.db.execute("SELECT id FROM events ORDER BY ts LIMIT 50")]
+                batch = [
+                    r[0] for r in self.db.execute("SELECT id FROM events ORDER BY ts LIMIT 50")
+                ]
                 if not batch:
                     break
                 removed += self._delete_rows(batch)
@@ -297,7 +302,9 @@ class HistoryStore:
         """Image or thumbnail of an event, looked up by id only (never a request path)."""
         column = {"image": "image", "thumbnail": "thumbnail"}[kind]
         with self._lock:
-            row = self.db.execute(f"SELECT {column} FROM events WHERE id = ?", (event_id,)).fetchone()
+            row = self.db.execute(
+                f"SELECT {column} FROM events WHERE id = ?", (event_id,)
+            ).fetchone()
         if row is None:
             return None
         path = self.path / row[0]
@@ -349,9 +356,7 @@ class HistoryStore:
             any_of("hour", query.hours)
         if query.labels and skip != "labels":
             marks = ",".join("?" * len(query.labels))
-            clauses.append(
-                f"id IN (SELECT event_id FROM event_labels WHERE label IN ({marks}))"
-            )
+            clauses.append(f"id IN (SELECT event_id FROM event_labels WHERE label IN ({marks}))")
             params.extend(query.labels)
         return " AND ".join(clauses), params
 

@@ -20,7 +20,7 @@ class CameraSource(ABC):
     async def fetch(self) -> Frame:
         """The newest frame; raises CameraError."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - most sources hold nothing to release
         """Release connections and threads."""
 
     @property

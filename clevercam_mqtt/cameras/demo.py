@@ -38,7 +38,9 @@ class Scene:
 
 
 def _paste(background: Image.Image, photo: np.ndarray, box: tuple[float, ...]) -> Image.Image:
-    x0, y0, x1, y1 = (int(v / 100 * s) for v, s in zip(box, (WIDTH, HEIGHT, WIDTH, HEIGHT), strict=True))
+    x0, y0, x1, y1 = (
+        int(v / 100 * s) for v, s in zip(box, (WIDTH, HEIGHT, WIDTH, HEIGHT), strict=True)
+    )
     scene = background.copy()
     margin_x, margin_y = (x1 - x0) // 12, (y1 - y0) // 12
     patch = Image.fromarray(photo).convert("RGB")

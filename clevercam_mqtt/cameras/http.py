@@ -66,11 +66,11 @@ class HttpCamera(CameraSource):
                 self.url, auth=self._auth(mode), timeout=self.config.timeout, stream=True
             )
         except requests.Timeout:
-            raise CameraError(
-                f"camera did not answer within {self.config.timeout:g} s"
-            ) from None
+            raise CameraError(f"camera did not answer within {self.config.timeout:g} s") from None
         except requests.ConnectionError as error:
-            raise CameraError(f"cannot connect to {redact_url(self.url)}: {_reason(error)}") from None
+            raise CameraError(
+                f"cannot connect to {redact_url(self.url)}: {_reason(error)}"
+            ) from None
         except requests.RequestException as error:
             raise CameraError(f"request to {redact_url(self.url)} failed: {error}") from None
 
@@ -147,9 +147,7 @@ class HttpCamera(CameraSource):
                 while chunk := await part.read_chunk(_CHUNK):
                     body += chunk
                     if len(body) > self.max_bytes:
-                        raise CameraError(
-                            f"answer is larger than {self.config.max_image_mb:g} MB"
-                        )
+                        raise CameraError(f"answer is larger than {self.config.max_image_mb:g} MB")
                 return bytes(body)
         except TimeoutError:
             raise CameraError(f"camera did not answer within {self.config.timeout:g} s") from None

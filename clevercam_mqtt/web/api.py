@@ -113,3 +113,103 @@ async def system(request: web.Request) -> web.Response:
     info["model"] = service.model.classifier.name
     info["cameras"] = {cid: state.to_dict() for cid, state in service.states.items()}
     return web.json_response(info)
+
+
+def _camera_id(request: web.Request) -> str:
+    camera_id = request.match_info["camera_id"]
+    if camera_id not in service_of(request).monitors:
+        raise web.HTTPNotFound(text='{"error": "no such camera"}', content_type="application/json")
+    return camera_id
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise bad_request("body: expected a JSON object") from None
+    if not isinstance(body, dict):
+        raise bad_request("body: expected a JSON object")
+    return body
+
+
+@routes.post("/api/cameras/{camera_id}/monitoring")
+async def set_monitoring(request: web.Request) -> web.Response:
+    camera_id = _camera_id(request)
+    body = await _json_body(request)
+    if not isinstance(body.get("monitoring"), bool):
+        raise bad_request("monitoring: expected true or false")
+    service = service_of(request)
+    await service.set_monitoring(camera_id, body["monitoring"])
+    return web.json_response(camera_json(service, camera_id))
+
+
+@routes.put("/api/cameras/{camera_id}/rois/{roi}")
+async def update_roi(request: web.Request) -> web.Response:
+    """Switch a ROI on/off or replace its labels (HA switches and set_roi_labels)."""
+    camera_id = _camera_id(request)
+    service = service_of(request)
+    roi = request.match_info["roi"]
+    if roi not in {r.slug for r in service.config.camera(camera_id).rois}:
+        raise web.HTTPNotFound(text='{"error": "no such ROI"}', content_type="application/json")
+    body = await _json_body(request)
+    unknown = sorted(set(body) - {"enabled", "labels"})
+    if unknown:
+        raise bad_request(f"unknown field {unknown[0]}")
+    if "enabled" in body:
+        if not isinstance(body["enabled"], bool):
+            raise bad_request("enabled: expected true or false")
+        await service.set_roi_enabled(camera_id, roi, body["enabled"])
+    if "labels" in body:
+        labels = body["labels"]
+        if (
+            not isinstance(labels, list)
+            or not labels
+            or not all(isinstance(v, str) and v.strip() for v in labels)
+        ):
+            raise bad_request("labels: expected a non-empty list of label strings")
+        await service.set_roi_labels(camera_id, roi, [v.strip() for v in labels])
+    return web.json_response(camera_json(service, camera_id))
+
+
+@routes.get("/api/cameras/{camera_id}/snapshot")
+async def camera_snapshot(request: web.Request) -> web.Response:
+    """The latest frame the loop saw (`?rois=1` draws the ROIs on it)."""
+    camera_id = _camera_id(request)
+    service = service_of(request)
+    frame = service.monitors[camera_id].last_frame
+    if frame is None:
+        frame = await service.refresh_camera(camera_id)
+    draw = request.query.get("rois") in ("1", "true")
+    rois = service.config.camera(camera_id).rois if draw else []
+    from .drawing import snapshot_jpeg
+
+    data = await asyncio.to_thread(snapshot_jpeg, frame, rois)
+    return web.Response(body=data, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+@routes.post("/api/cameras/{camera_id}/refresh")
+async def refresh_camera(request: web.Request) -> web.Response:
+    """Fetch a frame now: resolution and latency, or the camera's clear error."""
+    camera_id = _camera_id(request)
+    service = service_of(request)
+    await service.refresh_camera(camera_id, raise_errors=False)
+    return web.json_response(camera_json(service, camera_id))
+
+
+@routes.post("/api/cameras/{camera_id}/test")
+async def test_classifier(request: web.Request) -> web.Response:
+    """Top labels per ROI on the current frame."""
+    camera_id = _camera_id(request)
+    service = service_of(request)
+    frame = await service.refresh_camera(camera_id)
+    monitor = service.monitors[camera_id]
+    results = await asyncio.to_thread(monitor.test_classifier, frame)
+    return web.json_response(
+        {
+            "camera": camera_id,
+            "rois": {
+                roi: [{"label": p.label, "score": p.score} for p in predictions]
+                for roi, predictions in results.items()
+            },
+        }
+    )

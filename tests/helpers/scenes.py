@@ -33,11 +33,14 @@ def photo(name: str) -> Image.Image:
     raise KeyError(name)
 
 
-def paste(scene: Image.Image, picture: Image.Image, box: tuple[float, ...] = GATE_BOX,
-          fill: float = 0.85) -> Image.Image:
+def paste(
+    scene: Image.Image, picture: Image.Image, box: tuple[float, ...] = GATE_BOX, fill: float = 0.85
+) -> Image.Image:
     """The picture scaled to `fill` of the box, centred in it."""
     width, height = scene.size
-    x0, y0, x1, y1 = (int(v / 100 * s) for v, s in zip(box, (width, height, width, height)))
+    x0, y0, x1, y1 = (
+        int(v / 100 * s) for v, s in zip(box, (width, height, width, height), strict=False)
+    )
     pw, ph = int((x1 - x0) * fill), int((y1 - y0) * fill)
     result = scene.copy()
     result.paste(picture.resize((pw, ph)), (x0 + (x1 - x0 - pw) // 2, y0 + (y1 - y0 - ph) // 2))

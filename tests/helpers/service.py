@@ -31,7 +31,9 @@ def camera_config(url: str, **overrides: Any) -> dict[str, Any]:
     return camera
 
 
-def service_config(tmp_path: Path, cameras: list[dict[str, Any]], **sections: Any) -> dict[str, Any]:
+def service_config(
+    tmp_path: Path, cameras: list[dict[str, Any]], **sections: Any
+) -> dict[str, Any]:
     config: dict[str, Any] = {
         "storage": {"path": str(tmp_path / "data")},
         "web": {"host": "127.0.0.1", "port": 0},

@@ -11,7 +11,9 @@ T = TypeVar("T")
 
 
 async def wait_for(
-    condition: Callable[[], T | Awaitable[T]], timeout: float = 20.0, what: str = "condition"
+    condition: Callable[[], T | Awaitable[T]],
+    timeout: float = 20.0,
+    what: str = "condition",
 ) -> T:
     """Poll `condition` (sync or async) until it returns something truthy."""
     deadline = time.monotonic() + timeout

@@ -86,8 +86,13 @@ async def test_outside_schedule_no_request_reaches_the_camera(tmp_path: Path, ca
     today = WEEKDAYS[datetime.now().weekday()]
     other_days = [day for day in WEEKDAYS if day != today]
     cameras = [
-        camera_config(camera.url("basic"), id="asleep", username=USER, password=PASSWORD,
-                      schedule={"days": other_days}),
+        camera_config(
+            camera.url("basic"),
+            id="asleep",
+            username=USER,
+            password=PASSWORD,
+            schedule={"days": other_days},
+        ),
         camera_config(camera.url("open"), id="awake"),
     ]
     async with running_service(tmp_path, service_config(tmp_path, cameras)) as service:

@@ -377,6 +377,17 @@ class HistoryStore:
             sql = f"SELECT {column} AS k, COUNT(*) AS n FROM events WHERE {where} GROUP BY {column}"
         return {str(row["k"]): row["n"] for row in self.db.execute(sql, params)}
 
+    def days(self, camera: str | None = None) -> list[dict[str, Any]]:
+        """Days that hold events, newest first, with their counts (media browsing)."""
+        sql = "SELECT day, COUNT(*) AS n FROM events"
+        params: list[Any] = []
+        if camera:
+            sql += " WHERE camera = ?"
+            params.append(camera)
+        with self._lock:
+            rows = self.db.execute(f"{sql} GROUP BY day ORDER BY day DESC", params).fetchall()
+        return [{"day": row["day"], "count": row["n"]} for row in rows]
+
     def stats(self) -> dict[str, int]:
         with self._lock:
             count = self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0]

@@ -63,6 +63,14 @@ def _event_id(request: web.Request) -> str:
     return event_id
 
 
+@routes.get("/api/days")
+async def list_days(request: web.Request) -> web.Response:
+    """Days with events, newest first (`?camera=` narrows to one camera)."""
+    camera = request.query.get("camera") or None
+    days = await asyncio.to_thread(service_of(request).store.days, camera)
+    return web.json_response({"days": days})
+
+
 @routes.get("/api/events/{event_id}")
 async def get_event(request: web.Request) -> web.Response:
     event = await asyncio.to_thread(service_of(request).store.get, _event_id(request))

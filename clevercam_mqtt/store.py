@@ -205,6 +205,8 @@ class HistoryStore:
         thumbnail = thumbnail_jpeg(event.image, self.thumbnail_size)
         size = len(event.image) + len(thumbnail)
         with self._lock:
+            if self.db.execute("SELECT 1 FROM events WHERE id = ?", (event.id,)).fetchone():
+                raise StoreError(f"event {event.id} is already stored")
             try:
                 (self.path / day).mkdir(exist_ok=True)
                 _write_atomic(self.path / image_rel, event.image)
@@ -275,9 +277,12 @@ class HistoryStore:
             old = [r[0] for r in self.db.execute("SELECT id FROM events WHERE day < ?", (cutoff,))]
             removed += self._delete_rows(old)
             while self._total_bytes > self.max_bytes:
-                batch = [
-                    r[0] for r in self.db.execute("SELECT id FROM events ORDER BY ts LIMIT 50")
-                ]
+                excess, batch = self._total_bytes - self.max_bytes, []
+                for row in self.db.execute("SELECT id, bytes FROM events ORDER BY ts LIMIT 200"):
+                    batch.append(row["id"])
+                    excess -= row["bytes"]
+                    if excess <= 0:
+                        break
                 if not batch:
                     break
                 removed += self._delete_rows(batch)

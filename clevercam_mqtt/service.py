@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from .cameras import CameraError, open_camera
+from .cameras import open_camera
 from .classifier import Classifier
 from .config import CameraConfig, Config, ModelConfig, resolve_model_path
 from .config_file import ConfigFile, raw_camera, raw_roi
@@ -219,15 +219,9 @@ class Service:
         await self._start_camera(camera)
         await self.bus.publish(SettingsChanged(camera.id))
 
-    async def refresh_camera(self, camera_id: str, raise_errors: bool = True) -> Frame:
-        """Fetch a frame now; raises CameraError unless asked to only record it."""
-        try:
-            return await self.monitors[camera_id].fetch()
-        except CameraError:
-            if raise_errors:
-                raise
-            frame = self.monitors[camera_id].last_frame
-            return frame  # type: ignore[return-value]
+    async def refresh_camera(self, camera_id: str) -> Frame:
+        """Fetch a frame now (recorded in the camera's state); raises CameraError."""
+        return await self.monitors[camera_id].fetch()
 
     def system(self) -> dict[str, Any]:
         return system_info(self.config.storage.path, self.store.stats())

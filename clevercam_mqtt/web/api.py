@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from aiohttp import web
 
 from .. import __version__
-from ..cameras import redact_url
+from ..cameras import CameraError, redact_url
 from ..service import Service
 from .params import bad_request, event_query
 
@@ -200,7 +201,8 @@ async def refresh_camera(request: web.Request) -> web.Response:
     """Fetch a frame now: resolution and latency, or the camera's clear error."""
     camera_id = _camera_id(request)
     service = service_of(request)
-    await service.refresh_camera(camera_id, raise_errors=False)
+    with contextlib.suppress(CameraError):  # the error is in the camera's state
+        await service.refresh_camera(camera_id)
     return web.json_response(camera_json(service, camera_id))
 
 

@@ -186,21 +186,23 @@ class Service:
         await self.bus.publish(SettingsChanged(camera_id))
 
     async def set_roi_enabled(self, camera_id: str, roi_slug: str, on: bool) -> None:
-        await self._update_roi(camera_id, roi_slug, "enabled", on)
+        await self.update_roi(camera_id, roi_slug, {"enabled": on})
 
     async def set_roi_labels(self, camera_id: str, roi_slug: str, labels: list[str]) -> None:
-        await self._update_roi(camera_id, roi_slug, "labels", labels)
+        await self.update_roi(camera_id, roi_slug, {"labels": labels})
 
-    async def _update_roi(self, camera_id: str, roi_slug: str, key: str, value: Any) -> None:
+    async def update_roi(self, camera_id: str, roi_slug: str, changes: dict[str, Any]) -> None:
+        """Change ROI fields at once: one file write, one SettingsChanged."""
         camera = self.config.camera(camera_id)
         roi = next((r for r in camera.rois if r.slug == roi_slug), None)
         if roi is None:
             raise KeyError(roi_slug)
-        setattr(roi, key, value)
+        for key, value in changes.items():
+            setattr(roi, key, value)
         self.monitors[camera_id].wake()
 
         def mutate(raw: dict[str, Any]) -> None:
-            raw_roi(raw, camera_id, roi_slug)[key] = value
+            raw_roi(raw, camera_id, roi_slug).update(changes)
 
         await self.config_file.update(mutate)
         await self.bus.publish(SettingsChanged(camera_id, roi_slug))

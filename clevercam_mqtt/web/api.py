@@ -164,10 +164,11 @@ async def update_roi(request: web.Request) -> web.Response:
     unknown = sorted(set(body) - {"enabled", "labels"})
     if unknown:
         raise bad_request(f"unknown field {unknown[0]}")
+    changes: dict[str, Any] = {}
     if "enabled" in body:
         if not isinstance(body["enabled"], bool):
             raise bad_request("enabled: expected true or false")
-        await service.set_roi_enabled(camera_id, roi, body["enabled"])
+        changes["enabled"] = body["enabled"]
     if "labels" in body:
         labels = body["labels"]
         if (
@@ -176,7 +177,9 @@ async def update_roi(request: web.Request) -> web.Response:
             or not all(isinstance(v, str) and v.strip() for v in labels)
         ):
             raise bad_request("labels: expected a non-empty list of label strings")
-        await service.set_roi_labels(camera_id, roi, [v.strip() for v in labels])
+        changes["labels"] = [v.strip() for v in labels]
+    if changes:
+        await service.update_roi(camera_id, roi, changes)
     return web.json_response(camera_json(service, camera_id))
 
 

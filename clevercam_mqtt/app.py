@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import Config
+from .notify.sink import create_notify_sink
 from .service import Service, SinkFactory
 from .web.server import WebServer
 
 
 def default_sink_factories() -> list[SinkFactory]:
     """Every sink of a full service, in start order (the store subscribes itself first)."""
-    return [WebServer]
+    return [WebServer, create_notify_sink]
 
 
 def build_service(config: Config, config_path: Path | None = None) -> Service:

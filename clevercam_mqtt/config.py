@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .notify.config import NotifyConfig
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BUNDLED_MODELS = Path(__file__).parent / "models"
@@ -190,7 +192,7 @@ class Config(Base):
     model: ModelConfig = Field(default_factory=ModelConfig)
     cameras: Annotated[list[CameraConfig], Field(default_factory=list)]
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    notify: dict[str, Any] | None = Field(None, description="Email notifications (see README).")
+    notify: NotifyConfig | None = Field(None, description="Email notifications (docs/notify.md).")
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Config:
@@ -198,6 +200,12 @@ class Config(Base):
         duplicates = sorted({cid for cid in ids if ids.count(cid) > 1})
         if duplicates:
             raise ValueError(f"camera ids must be unique: {', '.join(duplicates)}")
+        return self
+
+    @model_validator(mode="after")
+    def _notify_cameras(self) -> Config:
+        if self.notify is not None:
+            self.notify.check_cameras(self.cameras)
         return self
 
     def camera(self, camera_id: str) -> CameraConfig:

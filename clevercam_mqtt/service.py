@@ -226,4 +226,12 @@ class Service:
         return await self.monitors[camera_id].fetch()
 
     def system(self) -> dict[str, Any]:
-        return system_info(self.config.storage.path, self.store.stats())
+        return system_info(self.config.storage.path, self.store.stats()) | self.parts_status()
+
+    # -- status of optional parts (notifier, ...) on /api/system ---------------------------
+
+    status_providers: dict[str, Callable[[], dict[str, Any]]] = field(default_factory=dict)
+
+    def parts_status(self) -> dict[str, Any]:
+        """Each registered part's latest status snapshot (safe to read from any thread)."""
+        return {name: provider() for name, provider in list(self.status_providers.items())}

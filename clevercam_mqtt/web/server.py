@@ -9,6 +9,7 @@ from aiohttp.typedefs import Handler
 
 from ..cameras import CameraError
 from ..frame import FrameError
+from ..notify.api import routes as notify_routes
 from ..service import Service
 from .api import SERVICE_KEY, routes
 from .push import PushHub
@@ -20,6 +21,7 @@ def create_app(service: Service, hub: PushHub) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024, middlewares=[camera_errors])
     app[SERVICE_KEY] = service
     app.add_routes(routes)
+    app.add_routes(notify_routes)
     app.router.add_get("/api/ws", hub.handle)
     return app
 

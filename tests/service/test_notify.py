@@ -18,6 +18,7 @@ from clevercam_mqtt.notify.sink import NotifySink
 from clevercam_mqtt.service import Service
 from clevercam_mqtt.store import EventQuery
 from tests.helpers.camera import LocalCamera
+from tests.helpers.net import free_port
 from tests.helpers.scenes import CAT_LABELS, driveway, jpeg, paste, photo, scene_jpeg
 from tests.helpers.service import base_url, camera_config, running_service, service_config
 from tests.helpers.smtp import PASSWORD, USER, BlackHole, MailServer, Received
@@ -183,6 +184,31 @@ async def test_rules_schedule_and_interval_decide_which_sequences_mail(tmp_path:
         assert set(sink._pending) == {"d3", "d4"}
     finally:
         await sink.stop()
+
+
+async def test_full_queue_drops_new_mails_and_counts_them(tmp_path: Path):
+    noon = datetime.now().astimezone().replace(hour=12, minute=0)
+    cameras = [{"id": name, "url": "http://127.0.0.1:9/"} for name in ("a", "b", "c")]
+    email = {**EMAIL, "port": free_port(), "security": "none"}  # nothing listens there
+    options = {"max_wait": 0, "queue_size": 1, "retries": 3, "retry_delay": 600}
+    config = parse_config({"storage": {"path": str(tmp_path)}, "cameras": cameras,
+                           "notify": {"email": email, **options}})  # fmt: skip
+    assert config.notify is not None
+    service = Service(config)
+    sink = NotifySink(service, config.notify)
+    await sink.start()
+    try:
+        await service.bus.publish(_event("a", "a1", {"tabby": 0.9}, noon))
+        await wait_for(lambda: sink.snapshot()["ok"] is False, 20, "the first attempt to fail")
+        assert "connection refused" in sink.snapshot()["error"]
+        await service.bus.publish(_event("b", "b1", {"tabby": 0.9}, noon))  # queued
+        await service.bus.publish(_event("c", "c1", {"tabby": 0.9}, noon))  # no room
+        status = sink.snapshot()
+        assert status["queued"] == 1 and status["dropped"] == 1 and status["failed"] == 0
+        assert service.parts_status() == {"notify": status}
+    finally:
+        await sink.stop()
+    assert "notify" not in service.parts_status()
 
 
 # -- sending ------------------------------------------------------------------------------

@@ -109,8 +109,11 @@ class MqttSink:
         if self.config.username:
             client.username_pw_set(self.config.username, self.config.password or None)
         if self.config.tls:
-            ca_file = str(self.config.ca_file) if self.config.ca_file else None
-            client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
+            ca_file = self._ca_file()
+            try:
+                client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
+            except (OSError, ssl.SSLError) as error:
+                raise OSError(f"mqtt.ca_file: cannot use {ca_file}: {error}") from None
         client.will_set(self.topics.status, OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(RECONNECT_MIN_DELAY, RECONNECT_MAX_DELAY)
         client.on_connect = self._paho_connect
@@ -118,6 +121,15 @@ class MqttSink:
         client.on_disconnect = self._paho_disconnect
         client.on_message = self._paho_message
         return client
+
+    def _ca_file(self) -> str | None:
+        """The CA file, relative to the config file's folder; None trusts the system CAs."""
+        path = self.config.ca_file
+        if path is None:
+            return None
+        if not path.is_absolute() and self.service.config_dir is not None:
+            path = self.service.config_dir / path
+        return str(path)
 
     def _spawn(self, coroutine: Any, name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)
@@ -140,7 +152,8 @@ class MqttSink:
             self._call_soon(self._connected)
 
     def _paho_connect_fail(self, client: paho.Client, userdata: Any) -> None:
-        self._call_soon(self._connect_failed, "broker unreachable")
+        problem = "broker unreachable or TLS handshake failed" if self.config.tls else None
+        self._call_soon(self._connect_failed, problem or "broker unreachable")
 
     def _paho_disconnect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any

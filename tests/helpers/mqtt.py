@@ -50,6 +50,7 @@ class Recorder:
         clean_session: bool = True,
         username: str | None = None,
         password: str | None = None,
+        ca_file: Path | None = None,
     ) -> None:
         self.port = port
         self.topic = topic
@@ -63,6 +64,8 @@ class Recorder:
         )
         if username:
             self.client.username_pw_set(username, password)
+        if ca_file:
+            self.client.tls_set(ca_certs=str(ca_file))
         self.client.reconnect_delay_set(1, 1)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *args: self._subscribed.set()
@@ -176,3 +179,15 @@ def run_as_me(broker: Broker) -> Broker:
     with (broker.root / "mosquitto.conf").open("a") as conf:
         conf.write(f"user {getpass.getuser()}\n")
     return broker
+
+
+def tls_broker(root: Path) -> tuple[Broker, Path]:
+    """A broker that only speaks TLS, with a server certificate for 127.0.0.1 signed by a
+    throw-away CA; returns the broker and the CA file clients must trust."""
+    from .tls import write_ca_and_server_cert
+
+    ca_file, cert_file, key_file = write_ca_and_server_cert(root, "127.0.0.1")
+    broker = Broker()
+    with (broker.root / "mosquitto.conf").open("a") as conf:
+        conf.write(f"cafile {ca_file}\ncertfile {cert_file}\nkeyfile {key_file}\n")
+    return run_as_me(broker), ca_file

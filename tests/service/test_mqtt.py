@@ -11,15 +11,18 @@ from typing import Any
 import pytest
 import yaml
 
+from clevercam_mqtt.app import build_service
+from clevercam_mqtt.config import load_config
 from clevercam_mqtt.events import Event
 from clevercam_mqtt.mqtt import MqttSink
 from clevercam_mqtt.service import Service
 from clevercam_mqtt.store import EventQuery
 from tests.helpers.broker import Broker
 from tests.helpers.camera import PASSWORD, USER, LocalCamera
-from tests.helpers.mqtt import PersistentBroker, Recorder, password_broker, publish
+from tests.helpers.mqtt import PersistentBroker, Recorder, password_broker, publish, tls_broker
 from tests.helpers.scenes import CAT_LABELS, GATE_BOX, scene_jpeg
-from tests.helpers.service import camera_config, running_service, service_config
+from tests.helpers.service import camera_config, running_service, service_config, write_config
+from tests.helpers.tls import write_ca_and_server_cert
 from tests.helpers.waiting import wait_for
 
 DISCOVERY = "homeassistant/device/clevercam/driveway/config"
@@ -368,3 +371,38 @@ async def test_username_and_password(tmp_path: Path, camera: LocalCamera, caplog
     finally:
         recorder.stop()
         broker.close()
+
+
+async def test_tls_with_a_ca_file(tmp_path: Path, camera: LocalCamera, caplog):
+    caplog.set_level(logging.WARNING, logger="clevercam_mqtt.mqtt")
+    broker, ca_file = tls_broker(tmp_path / "tls")
+    broker.start()
+    recorder = Recorder(broker.port, ca_file=ca_file).start()
+    try:
+        tls = mqtt_section(broker, tls=True, ca_file="tls/ca.crt")  # relative to the config
+        config = service_config(tmp_path, [camera_config(camera.url())], mqtt=tls)
+        async with running_service(tmp_path, config):
+            await recorder.wait("clevercam/status", "online")
+            await recorder.wait("clevercam/driveway/monitoring", "ON")
+
+        # A CA that did not sign the broker's certificate: no connection, a clear warning.
+        other_ca, _, _ = write_ca_and_server_cert(tmp_path / "other", "127.0.0.1")
+        untrusted = mqtt_section(broker, tls=True, ca_file=str(other_ca))
+        config = service_config(tmp_path, [camera_config(camera.url())], mqtt=untrusted)
+        async with running_service(tmp_path, config) as service:
+            await wait_for(lambda: "TLS handshake failed" in caplog.text, 20, "the TLS warning")
+            assert not sink_of(service).online
+    finally:
+        recorder.stop()
+        broker.close()
+
+
+async def test_missing_ca_file_is_a_clear_error(tmp_path: Path, camera: LocalCamera):
+    tls = {"enabled": True, "host": "127.0.0.1", "tls": True, "ca_file": "missing-ca.crt"}
+    path = write_config(tmp_path, service_config(tmp_path, [camera_config(camera.url())], mqtt=tls))
+    service = build_service(load_config(path), path)
+    try:
+        with pytest.raises(OSError, match=r"mqtt\.ca_file: cannot use .*missing-ca\.crt"):
+            await service.start()
+    finally:
+        await service.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import ssl
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from ..config import ConfigError
 from ..events import CameraStatus, Event, Message, SequenceEnded, SettingsChanged
+from ..store import EventQuery, StoreError
 from . import published
 from .topics import (
     OFF,
@@ -72,6 +74,7 @@ class MqttSink:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._published = await asyncio.to_thread(published.load, self._published_path)
+        self._states.update(await asyncio.to_thread(self._last_events))
         for camera in self.service.config.cameras:
             self._remember_camera_states(camera.id)
             for roi in camera.rois:
@@ -102,6 +105,23 @@ class MqttSink:
         self._client = None
         if self.queue:
             _LOGGER.warning("MQTT: %d queued events were not delivered", len(self.queue))
+
+    def _last_events(self) -> dict[str, bytes]:
+        """Snapshot and labels of the latest stored events, for a broker that lost them."""
+        store, states = self.service.store, {}
+        try:
+            for camera in self.service.config.cameras:
+                latest = store.query(EventQuery(cameras=[camera.id], limit=1)).events
+                path = store.file_path(latest[0]["id"], "image") if latest else None
+                if path is not None:
+                    states[self.topics.snapshot(camera.id)] = path.read_bytes()
+                for roi in camera.rois:
+                    query = EventQuery(cameras=[camera.id], rois=[roi.slug], limit=1)
+                    for event in store.query(query).events:
+                        states[self.topics.labels(camera.id, roi.slug)] = labels_payload(event)
+        except (OSError, StoreError, sqlite3.Error) as error:
+            _LOGGER.warning("MQTT: cannot read the last events from the history: %s", error)
+        return states
 
     def _build_client(self) -> paho.Client:
         client_id = self.config.client_id or f"clevercam-{self.service.instance_id[:12]}"
@@ -290,7 +310,7 @@ class MqttSink:
         self._publish_event(self.topics.events(camera.id), event_payload(event, camera, base_url))
         self._set_state(self.topics.snapshot(camera.id), event.image)
         self._set_state(self.topics.detected(camera.id, event.roi), ON)
-        self._set_state(self.topics.labels(camera.id, event.roi), labels_payload(event))
+        self._set_state(self.topics.labels(camera.id, event.roi), labels_payload(event.to_dict()))
 
     async def _system_loop(self) -> None:
         while True:

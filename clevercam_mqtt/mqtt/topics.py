@@ -139,15 +139,16 @@ def event_payload(event: Event, camera: CameraConfig, base_url: str | None) -> b
     return json.dumps(data).encode()
 
 
-def labels_payload(event: Event) -> bytes:
-    """`P/C/R/labels`: the last event's labels and scores, best first."""
-    data: dict[str, Any] = {
-        "label": event.labels[0] if event.labels else None,
-        "score": round(event.scores[0], 4) if event.scores else None,
-        "labels": list(event.labels),
-        "scores": [round(score, 4) for score in event.scores],
-        "event_id": event.id,
-        "timestamp": event.timestamp.isoformat(timespec="milliseconds"),
+def labels_payload(event: dict[str, Any]) -> bytes:
+    """`P/C/R/labels` from an event's public JSON: its labels and scores, best first."""
+    labels, scores = list(event["labels"]), [round(score, 4) for score in event["scores"]]
+    data = {
+        "label": labels[0] if labels else None,
+        "score": scores[0] if scores else None,
+        "labels": labels,
+        "scores": scores,
+        "event_id": event["id"],
+        "timestamp": event["timestamp"],
     }
     return json.dumps(data).encode()
 

@@ -406,3 +406,29 @@ async def test_missing_ca_file_is_a_clear_error(tmp_path: Path, camera: LocalCam
             await service.start()
     finally:
         await service.stop()
+
+
+async def test_a_new_broker_gets_the_last_snapshot_and_labels(
+    tmp_path: Path, camera: LocalCamera, broker: Broker
+):
+    config = service_config(tmp_path, [camera_config(camera.url())], mqtt=mqtt_section(broker))
+    async with running_service(tmp_path, config) as service:
+        camera.set_image(scene_jpeg("cat"))
+        await wait_for(lambda: service.store.stats()["count"] >= 1, 20, "an event")
+        event = service.store.query(EventQuery(limit=1)).events[0]
+        image = service.store.file_path(event["id"], "image")
+        assert image is not None
+
+    fresh = Broker()  # an empty broker: no retained message from the first run
+    fresh.start()
+    recorder = Recorder(fresh.port).start()
+    try:
+        config = service_config(tmp_path, [camera_config(camera.url())], mqtt=mqtt_section(fresh))
+        async with running_service(tmp_path, config):
+            snapshot = await recorder.wait("clevercam/driveway/snapshot")
+            labels = (await recorder.wait("clevercam/driveway/gate/labels")).json()
+        assert snapshot.payload == image.read_bytes()
+        assert labels["event_id"] == event["id"] and labels["labels"] == event["labels"]
+    finally:
+        recorder.stop()
+        fresh.close()

@@ -181,9 +181,11 @@ async def test_commands_switch_rois_and_bad_payloads_are_ignored(
     tmp_path: Path, camera: LocalCamera, broker: Broker, recorder: Recorder, caplog
 ):
     caplog.set_level(logging.WARNING, logger="clevercam_mqtt.mqtt")
+    publish(broker.port, "clevercam/driveway/monitoring/set", "OFF", retain=True)
     config = service_config(tmp_path, [camera_config(camera.url())], mqtt=mqtt_section(broker))
     async with running_service(tmp_path, config) as service:
         await recorder.wait("clevercam/driveway/gate/enabled", "ON")
+        await wait_for(lambda: "ignoring a retained command" in caplog.text, 20, "the warning")
         publish(broker.port, "clevercam/driveway/monitoring/set", "maybe")
         publish(broker.port, "clevercam/nowhere/monitoring/set", "OFF")
         publish(broker.port, "clevercam/driveway/gate/enabled/set", "OFF")
@@ -200,6 +202,15 @@ async def test_commands_switch_rois_and_bad_payloads_are_ignored(
         publish(broker.port, "clevercam/driveway/gate/enabled/set", "on")
         await recorder.wait_last("clevercam/driveway/gate/enabled", "ON")
         assert roi.enabled is True
+
+        # New labels (from the web page) change the event types Home Assistant knows.
+        await service.set_roi_labels("driveway", "gate", ["moped"])
+
+        def event_types() -> list[str] | None:
+            message = recorder.last(DISCOVERY)
+            return message and message.json()["components"]["detection"]["event_types"]
+
+        await wait_for(lambda: event_types() == ["moped"], 20, "the new event types")
 
 
 async def test_broker_restart_loses_no_event(tmp_path: Path, camera: LocalCamera):

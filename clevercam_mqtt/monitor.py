@@ -104,6 +104,12 @@ class CameraMonitor:
         self._failures = 0
         self.last_frame: Frame | None = None
         self._fetch_lock = asyncio.Lock()
+        self._stopping = False
+
+    def request_stop(self) -> None:
+        """Finish the check under way (its events get stored), then leave the loop."""
+        self._stopping = True
+        self._wake.set()
 
     def wake(self) -> None:
         """Re-read the settings now (monitoring switched, ROI changed)."""
@@ -122,7 +128,7 @@ class CameraMonitor:
     async def run(self) -> None:
         self.log.info("Monitoring started (%s)", "on" if self.config.monitoring else "paused")
         try:
-            while True:
+            while not self._stopping:
                 await self._end_quiet_sequence()
                 if not self.config.monitoring:
                     await self._sleep(OUT_OF_SCHEDULE_CHECK)

@@ -29,6 +29,7 @@ from .system import system_info
 
 _LOGGER = logging.getLogger(__name__)
 RETENTION_PERIOD = 3600.0
+STOP_GRACE = 5.0  # seconds a camera gets, beyond its timeout, to finish its check at stop
 
 
 class Sink(Protocol):
@@ -111,6 +112,8 @@ class Service:
         self._tasks["retention"] = asyncio.create_task(self._retention(), name="retention")
 
     async def stop(self) -> None:
+        for camera_id in list(self.monitors):
+            await self._stop_camera(camera_id)
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
@@ -151,11 +154,15 @@ class Service:
         )
 
     async def _stop_camera(self, camera_id: str) -> None:
+        """Let the camera finish its current check (no detected event is lost), then end it."""
         task = self._tasks.pop(f"camera:{camera_id}", None)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        self.monitors.pop(camera_id, None)
+        monitor = self.monitors.pop(camera_id, None)
+        if task is None or monitor is None:
+            return
+        monitor.request_stop()
+        await asyncio.wait([task], timeout=monitor.config.timeout + STOP_GRACE)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
     async def _store_event(self, message: Message) -> None:
         if isinstance(message, Event):

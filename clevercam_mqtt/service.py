@@ -218,8 +218,9 @@ class Service:
         """Swap a camera's whole settings (web page): validated file first, then restart it."""
 
         def mutate(file: dict[str, Any]) -> None:
-            raw_camera(file, camera.id).clear()
-            raw_camera(file, camera.id).update(raw)
+            entry = raw_camera(file, camera.id)  # found by id, so look it up before clearing
+            entry.clear()
+            entry.update({"id": camera.id, **raw})
 
         await self.config_file.update(mutate)
         index = next(i for i, c in enumerate(self.config.cameras) if c.id == camera.id)
@@ -242,3 +243,29 @@ class Service:
     def parts_status(self) -> dict[str, Any]:
         """Each registered part's latest status snapshot (safe to read from any thread)."""
         return {name: provider() for name, provider in list(self.status_providers.items())}
+
+    async def set_model(self, config: ModelConfig) -> None:
+        """Use other model settings (web page): loaded and checked first, then written, then
+        swapped in; the monitors pick the new classifier up on their next frame."""
+        previous = self.model
+        holder = previous
+        if (config.path, config.threads) != (previous.config.path, previous.config.threads):
+            holder = await asyncio.to_thread(self.load_model, config)
+        changed = {
+            key: value
+            for key, value in config.model_dump(mode="json").items()
+            if getattr(previous.config, key) != getattr(config, key)
+        }
+
+        def mutate(raw: dict[str, Any]) -> None:
+            if not isinstance(raw.get("model"), dict):
+                raw["model"] = {}
+            raw["model"].update(changed)
+
+        await self.config_file.update(mutate)
+        self.config.model = config
+        self._model = ModelHolder(config, holder.classifier)
+        for monitor in self.monitors.values():
+            monitor.wake()
+        if holder is not previous:
+            _LOGGER.info("Model %s loaded", holder.classifier.name)

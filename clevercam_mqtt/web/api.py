@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from .. import __version__
 from ..cameras import CameraError, redact_url
+from ..config import ConfigError, slugify
+from ..config_file import raw_camera, read_yaml
 from ..service import Service
-from .params import bad_request, event_query
+from .camera_edit import EditError, edit_camera
+from .params import (
+    bad_request,
+    check_params,
+    event_id,
+    event_query,
+    flag,
+    id_list,
+    json_body,
+    not_found,
+)
+from .zipstream import Member, stream_zip
 
 routes = web.RouteTableDef()
 SERVICE_KEY = web.AppKey("service", Service)
+AUTH_REQUIRED_KEY = web.AppKey("auth_required", bool)
 
 
 def service_of(request: web.Request) -> Service:
@@ -35,10 +51,20 @@ def camera_json(service: Service, camera_id: str) -> dict[str, Any]:
 
 @routes.get("/api/health")
 async def health(request: web.Request) -> web.Response:
+    """Open to all (Home Assistant tells 'cannot connect' from 'invalid auth' with it)."""
+    check_params(request.query)
     service = service_of(request)
     return web.json_response(
-        {"status": "ok", "version": __version__, "instance_id": service.instance_id}
+        {
+            "status": "ok",
+            "version": __version__,
+            "instance_id": service.instance_id,
+            "auth_required": request.app[AUTH_REQUIRED_KEY],
+        }
     )
+
+
+# -- history -------------------------------------------------------------------------------
 
 
 @routes.get("/api/events")
@@ -58,15 +84,13 @@ async def list_events(request: web.Request) -> web.Response:
 
 
 def _event_id(request: web.Request) -> str:
-    event_id = request.match_info["event_id"]
-    if not event_id.replace("-", "").isalnum() or len(event_id) > 64:
-        raise bad_request("event id: malformed")
-    return event_id
+    return event_id(request.match_info["event_id"])
 
 
 @routes.get("/api/days")
 async def list_days(request: web.Request) -> web.Response:
     """Days with events, newest first (`?camera=` narrows to one camera)."""
+    check_params(request.query, {"camera"})
     camera = request.query.get("camera") or None
     days = await asyncio.to_thread(service_of(request).store.days, camera)
     return web.json_response({"days": days})
@@ -74,19 +98,25 @@ async def list_days(request: web.Request) -> web.Response:
 
 @routes.get("/api/events/{event_id}")
 async def get_event(request: web.Request) -> web.Response:
+    check_params(request.query)
     event = await asyncio.to_thread(service_of(request).store.get, _event_id(request))
     if event is None:
-        raise web.HTTPNotFound(text='{"error": "no such event"}', content_type="application/json")
+        raise not_found("event")
     return web.json_response(event)
 
 
 async def _event_file(request: web.Request, kind: str) -> web.StreamResponse:
-    path = await asyncio.to_thread(service_of(request).store.file_path, _event_id(request), kind)
+    check_params(request.query, {"download"})
+    download = flag(request.query, "download")
+    event = _event_id(request)
+    path = await asyncio.to_thread(service_of(request).store.file_path, event, kind)
     if path is None:
-        raise web.HTTPNotFound(text='{"error": "no such event"}', content_type="application/json")
-    return web.FileResponse(
-        path, headers={"Content-Type": "image/jpeg", "Cache-Control": "max-age=86400"}
-    )
+        raise not_found("event")
+    headers = {"Content-Type": "image/jpeg", "Cache-Control": "private, max-age=86400"}
+    if download:
+        suffix = ".thumb.jpg" if kind == "thumbnail" else ".jpg"
+        headers["Content-Disposition"] = f'attachment; filename="{event}{suffix}"'
+    return web.FileResponse(path, headers=headers)
 
 
 @routes.get("/api/events/{event_id}/image")
@@ -101,20 +131,80 @@ async def event_thumbnail(request: web.Request) -> web.StreamResponse:
 
 @routes.delete("/api/events/{event_id}")
 async def delete_event(request: web.Request) -> web.Response:
+    check_params(request.query)
     removed = await asyncio.to_thread(service_of(request).store.delete, [_event_id(request)])
     if not removed:
-        raise web.HTTPNotFound(text='{"error": "no such event"}', content_type="application/json")
+        raise not_found("event")
     return web.json_response({"deleted": removed})
+
+
+@routes.post("/api/events/delete")
+async def delete_events(request: web.Request) -> web.Response:
+    """Delete a selection: `{"ids": [...]}`; ids that are already gone are not an error."""
+    check_params(request.query)
+    ids = await id_list(request)
+    removed = await asyncio.to_thread(service_of(request).store.delete, ids)
+    return web.json_response({"deleted": removed})
+
+
+def _zip_name(event: dict[str, Any]) -> str:
+    label = slugify(event["labels"][0]) if event["labels"] else "event"
+    return f"{event['id']}_{event['camera']}_{event['roi']}_{label}.jpg"
+
+
+def _zip_members(service: Service, ids: list[str]) -> tuple[list[Member], dict[str, Any]]:
+    members, events = [], {}
+    for event_id_ in ids:
+        event = service.store.get(event_id_)
+        path = service.store.file_path(event_id_, "image") if event else None
+        if event is None or path is None:
+            continue
+        modified = datetime.fromisoformat(event["timestamp"])
+        members.append(Member(_zip_name(event), path, modified, event_id_))
+        events[event_id_] = event
+    return members, events
+
+
+@routes.post("/api/events/zip")
+async def events_zip(request: web.Request) -> web.StreamResponse:
+    """The images of the given events as a zip, streamed as it is written (JSON or form)."""
+    check_params(request.query)
+    ids = await id_list(request)
+    members, events = await asyncio.to_thread(_zip_members, service_of(request), ids)
+    if not members:
+        raise not_found("event")
+
+    def manifest(written: list[Member]) -> dict[str, bytes]:
+        listed = [{**events[m.key], "file": m.name} for m in written]
+        return {"events.json": json.dumps(listed, indent=1).encode()}
+
+    name = f"clevercam-{datetime.now():%Y%m%d-%H%M%S}.zip"
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "application/zip",
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        }
+    )
+    await response.prepare(request)
+    await stream_zip(response, members, manifest)
+    await response.write_eof()
+    return response
+
+
+# -- cameras -------------------------------------------------------------------------------
 
 
 @routes.get("/api/cameras")
 async def list_cameras(request: web.Request) -> web.Response:
+    check_params(request.query)
     service = service_of(request)
     return web.json_response([camera_json(service, c.id) for c in service.config.cameras])
 
 
 @routes.get("/api/system")
 async def system(request: web.Request) -> web.Response:
+    check_params(request.query)
     service = service_of(request)
     info = await asyncio.to_thread(service.system)
     info["version"] = __version__
@@ -127,24 +217,46 @@ async def system(request: web.Request) -> web.Response:
 def _camera_id(request: web.Request) -> str:
     camera_id = request.match_info["camera_id"]
     if camera_id not in service_of(request).monitors:
-        raise web.HTTPNotFound(text='{"error": "no such camera"}', content_type="application/json")
+        raise not_found("camera")
     return camera_id
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+@routes.get("/api/cameras/{camera_id}")
+async def get_camera(request: web.Request) -> web.Response:
+    check_params(request.query)
+    return web.json_response(camera_json(service_of(request), _camera_id(request)))
+
+
+def _raw_camera(service: Service, camera_id: str) -> dict[str, Any]:
+    """The camera's mapping as the file holds it (`${ENV}` unexpanded); {} without a file."""
+    path = service.config_file.path
+    if path is None:
+        return {}
+    data = read_yaml(path)
+    return dict(raw_camera(data if isinstance(data, dict) else {}, camera_id))
+
+
+@routes.put("/api/cameras/{camera_id}")
+async def update_camera(request: web.Request) -> web.Response:
+    """Change a camera's settings and ROIs; validated, written to the file, applied live."""
+    check_params(request.query)
+    camera_id = _camera_id(request)
+    service = service_of(request)
+    body = await json_body(request)
     try:
-        body = await request.json()
-    except ValueError:
-        raise bad_request("body: expected a JSON object") from None
-    if not isinstance(body, dict):
-        raise bad_request("body: expected a JSON object")
-    return body
+        raw = await asyncio.to_thread(_raw_camera, service, camera_id)
+        edit = edit_camera(service.config.camera(camera_id), raw, body)
+        await service.replace_camera(edit.camera, edit.raw)
+    except (EditError, ConfigError) as error:
+        raise bad_request(str(error)) from None
+    return web.json_response(camera_json(service, camera_id))
 
 
 @routes.post("/api/cameras/{camera_id}/monitoring")
 async def set_monitoring(request: web.Request) -> web.Response:
+    check_params(request.query)
     camera_id = _camera_id(request)
-    body = await _json_body(request)
+    body = await json_body(request, {"monitoring"})
     if not isinstance(body.get("monitoring"), bool):
         raise bad_request("monitoring: expected true or false")
     service = service_of(request)
@@ -155,15 +267,13 @@ async def set_monitoring(request: web.Request) -> web.Response:
 @routes.put("/api/cameras/{camera_id}/rois/{roi}")
 async def update_roi(request: web.Request) -> web.Response:
     """Switch a ROI on/off or replace its labels (HA switches and set_roi_labels)."""
+    check_params(request.query)
     camera_id = _camera_id(request)
     service = service_of(request)
     roi = request.match_info["roi"]
     if roi not in {r.slug for r in service.config.camera(camera_id).rois}:
-        raise web.HTTPNotFound(text='{"error": "no such ROI"}', content_type="application/json")
-    body = await _json_body(request)
-    unknown = sorted(set(body) - {"enabled", "labels"})
-    if unknown:
-        raise bad_request(f"unknown field {unknown[0]}")
+        raise not_found("ROI")
+    body = await json_body(request, {"enabled", "labels"})
     changes: dict[str, Any] = {}
     if "enabled" in body:
         if not isinstance(body["enabled"], bool):
@@ -186,12 +296,13 @@ async def update_roi(request: web.Request) -> web.Response:
 @routes.get("/api/cameras/{camera_id}/snapshot")
 async def camera_snapshot(request: web.Request) -> web.Response:
     """The latest frame the loop saw (`?rois=1` draws the ROIs on it)."""
+    check_params(request.query, {"rois"})
+    draw = flag(request.query, "rois")
     camera_id = _camera_id(request)
     service = service_of(request)
     frame = service.monitors[camera_id].last_frame
     if frame is None:
         frame = await service.refresh_camera(camera_id)
-    draw = request.query.get("rois") in ("1", "true")
     rois = service.config.camera(camera_id).rois if draw else []
     from .drawing import snapshot_jpeg
 
@@ -202,6 +313,7 @@ async def camera_snapshot(request: web.Request) -> web.Response:
 @routes.post("/api/cameras/{camera_id}/refresh")
 async def refresh_camera(request: web.Request) -> web.Response:
     """Fetch a frame now: resolution and latency, or the camera's clear error."""
+    check_params(request.query)
     camera_id = _camera_id(request)
     service = service_of(request)
     with contextlib.suppress(CameraError):  # the error is in the camera's state
@@ -212,6 +324,7 @@ async def refresh_camera(request: web.Request) -> web.Response:
 @routes.post("/api/cameras/{camera_id}/test")
 async def test_classifier(request: web.Request) -> web.Response:
     """Top labels per ROI on the current frame."""
+    check_params(request.query)
     camera_id = _camera_id(request)
     service = service_of(request)
     frame = await service.refresh_camera(camera_id)

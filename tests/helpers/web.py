@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from clevercam_mqtt.events import Event, new_event_id
 from clevercam_mqtt.service import Service
 from clevercam_mqtt.store import HistoryStore
 
-from .scenes import noise_jpeg
+from .scenes import noise_jpeg, scene_jpeg
 from .service import base_url, running_service, service_config
 
 USERNAME, PASSWORD, TOKEN = "owner", "correct horse battery", "t0ken-for-home-assistant"
@@ -52,8 +53,25 @@ def history() -> list[Seed]:
     ]
 
 
-def seed_history(store: HistoryStore, seeds: list[Seed] | None = None) -> dict[str, Seed]:
-    """Write the events through the real store (JPEG files, thumbnails, index); id -> seed."""
+def scene_image(index: int, seed: Seed) -> bytes:
+    """The driveway with the photo the labels name (realistic pictures for screenshots)."""
+    return _scene("moped" if "moped" in seed.labels else "cat")
+
+
+@functools.cache
+def _scene(what: str) -> bytes:
+    return scene_jpeg(what)
+
+
+def seed_history(
+    store: HistoryStore,
+    seeds: list[Seed] | None = None,
+    image: Callable[[int, Seed], bytes] | None = None,
+) -> dict[str, Seed]:
+    """Write the events through the real store (JPEG files, thumbnails, index); id -> seed.
+
+    Images are small noise pictures unless `image` makes them.
+    """
     written = {}
     for index, seed in enumerate(seeds or history()):
         when = datetime.combine(seed.day, seed.at).astimezone()
@@ -67,7 +85,7 @@ def seed_history(store: HistoryStore, seeds: list[Seed] | None = None) -> dict[s
             motion=0.1,
             timestamp=when,
             sequence_id=f"seq-{seed.sequence}",
-            image=noise_jpeg(index, (320, 240)),
+            image=image(index, seed) if image else noise_jpeg(index, (320, 240)),
             width=320,
             height=240,
         )

@@ -257,6 +257,14 @@ function addLabels(roi, text, index) {
   renderRoiCard(index, true);
 }
 
+// Moves what was typed into the ROI's labels; the input is emptied first, so the change
+// event its removal fires finds nothing left to add.
+function takeLabels(input, roi, index) {
+  const text = input.value;
+  input.value = "";
+  addLabels(roi, text, index);
+}
+
 function roiCard(roi, index) {
   const input = el("input", {
     type: "text",
@@ -267,10 +275,10 @@ function roiCard(roi, index) {
     onkeydown: (event) => {
       if (event.key === "Enter" || event.key === ",") {
         event.preventDefault();
-        addLabels(roi, event.target.value, index);
+        takeLabels(event.target, roi, index);
       }
     },
-    onchange: (event) => addLabels(roi, event.target.value, index),
+    onchange: (event) => takeLabels(event.target, roi, index),
   });
   const card = el(
     "fieldset",
@@ -321,6 +329,7 @@ function roiCard(roi, index) {
 
 function renderRoiCard(index, focus = false) {
   const old = $(`.roi-card[data-index="${index}"]`);
+  if (!old || !rois[index]) return;
   const card = roiCard(rois[index], index);
   old.replaceWith(card);
   if (focus) card.querySelector('input[name="roi-label"]').focus();
@@ -417,19 +426,17 @@ function replaceCamera(camera) {
 function renderStatus() {
   const line = $("#status");
   const state = current.state;
+  const stopped = current.monitoring ? "" : " · monitoring stopped";
   line.className = "status";
-  if (!current.monitoring) {
-    line.textContent = "Monitoring is stopped.";
-    line.classList.add("muted");
-  } else if (!state || state.ok === null) {
-    line.textContent = "Not checked yet.";
+  if (!state || state.ok === null) {
+    line.textContent = current.monitoring ? "Not checked yet." : "Monitoring is stopped.";
     line.classList.add("muted");
   } else if (state.ok) {
     const latency = state.latency_ms === null ? "" : ` · ${Math.round(state.latency_ms)} ms`;
-    line.textContent = `✓ ${state.width}×${state.height}${latency} · last frame ${formatTime(state.last_frame)}`;
+    line.textContent = `✓ ${state.width}×${state.height}${latency} · last frame ${formatTime(state.last_frame)}${stopped}`;
     line.classList.add("ok");
   } else {
-    line.textContent = `✗ ${state.error}`;
+    line.textContent = `✗ ${state.error}${stopped}`;
     line.classList.add("error");
   }
 }

@@ -21,6 +21,7 @@ let total = 0;
 let viewing = -1;
 let cameraNames = {};
 let reloadPending = false;
+let loads = 0;
 const selected = new Set();
 
 // -- state <-> URL ---------------------------------------------------------------------------
@@ -64,6 +65,7 @@ async function load() {
   const params = queryParams();
   params.set("limit", PAGE_SIZE);
   params.set("offset", state.offset);
+  const request = ++loads;
   let data;
   try {
     data = await api("GET", `/api/events?${params}`);
@@ -71,6 +73,7 @@ async function load() {
     toast(error.message, "error");
     return;
   }
+  if (request !== loads) return; // a newer search was started meanwhile: its answer counts
   events = data.events;
   total = data.total;
   if (state.offset && state.offset >= total) {

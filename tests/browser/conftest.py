@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright, expect
 
 from tests.helpers.paths import ROOT
 from tests.service.conftest import camera  # noqa: F401 - the real lighttpd camera fixture
@@ -73,3 +73,9 @@ async def new_page(browser: Browser) -> AsyncIterator[NewPage]:
     for context in contexts:
         await context.close()
     assert not errors, f"JavaScript errors: {errors}"
+
+
+async def image_loaded(image: Locator) -> None:
+    """Wait until an <img> shows a picture (no wait_for_function: the pages' CSP forbids eval)."""
+    await expect(image).to_have_js_property("complete", True)
+    assert await image.evaluate("image => image.naturalWidth") > 0

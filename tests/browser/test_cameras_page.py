@@ -14,12 +14,12 @@ from tests.helpers.scenes import CAT_LABELS, GATE_BOX, scene_jpeg
 from tests.helpers.service import base_url, camera_config, running_service, service_config
 from tests.helpers.waiting import wait_for
 
-from .conftest import PHONE, NewPage, screenshot
+from .conftest import PHONE, NewPage, image_loaded, screenshot
 
 
 async def _preview_loaded(page: Page) -> None:
     await expect(page.locator("#frame")).to_be_visible()
-    await page.wait_for_function("document.querySelector('#frame').naturalWidth > 0")
+    await image_loaded(page.locator("#frame"))
 
 
 async def _point(page: Page, x: float, y: float) -> tuple[float, float]:
@@ -97,7 +97,7 @@ async def test_draw_a_roi_on_the_preview_and_see_it_saved_and_used_by_detection(
 
         await page.get_by_role("link", name="History").click()
         await expect(page.locator(".card").first).to_contain_text("lawn")
-        await page.wait_for_function("document.querySelector('.card img').complete")
+        await image_loaded(page.locator(".card img").first)
         await screenshot(page, "history-event-from-drawn-roi")
 
 

@@ -10,7 +10,7 @@ from playwright.async_api import expect
 from tests.helpers.service import base_url, running_service, service_config
 from tests.helpers.web import history_days, scene_image, seed_history
 
-from .conftest import PHONE, NewPage, screenshot
+from .conftest import PHONE, NewPage, image_loaded, screenshot
 
 FIRST, SECOND = history_days()
 
@@ -83,7 +83,7 @@ async def test_one_per_sequence_viewer_and_delete(tmp_path: Path, new_page: NewP
         await expect(page.locator("#viewer-image")).to_have_attribute(
             "src", f"/api/events/{newest}/image"
         )
-        await page.wait_for_function("document.querySelector('#viewer-image').naturalWidth > 0")
+        await image_loaded(page.locator("#viewer-image"))
         await screenshot(page, "history-viewer")
         page.once("dialog", lambda dialog: dialog.accept())
         await page.click("#viewer-delete")
@@ -102,7 +102,6 @@ async def test_one_per_sequence_viewer_and_delete(tmp_path: Path, new_page: NewP
         phone = await new_page(PHONE)
         await phone.goto(f"{base_url(service)}/?start={FIRST}&end={SECOND}")
         await expect(phone.locator(".card")).to_have_count(4)
-        await phone.wait_for_function(
-            "[...document.querySelectorAll('.card img')].every(i => i.complete)"
-        )
+        for image in await phone.locator(".card img").all():
+            await image_loaded(image)
         await screenshot(phone, "history-phone")

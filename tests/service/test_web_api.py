@@ -306,47 +306,39 @@ async def test_zip_and_batch_delete_refuse_bad_ids(tmp_path: Path):
 # -- cameras -----------------------------------------------------------------------------------
 
 
-async def test_camera_controls_snapshot_refresh_test_monitoring_and_roi(
-    tmp_path: Path, camera: LocalCamera
-):
-    camera.set_image(scene_jpeg("cat"))
+async def test_camera_details_snapshot_and_control_errors(tmp_path: Path, camera: LocalCamera):
+    """What tests/service/test_api_controls.py leaves out: one camera, drawn ROIs, 400s, 404s."""
     cam = camera_config(camera.url("basic"), username=USER, password=PASSWORD, auth="basic")
-    async with running_service(tmp_path, service_config(tmp_path, [cam])) as service:
-        async with client(service) as http:
-            async with http.get("/api/cameras/driveway") as r:
-                data = await r.json()
-            assert "password" not in data and data["has_password"] is True
-            assert data["rois"][0]["slug"] == "gate"
-            async with http.post("/api/cameras/driveway/refresh") as r:
-                state = (await r.json())["state"]
-            assert state["ok"] is True and (state["width"], state["height"]) == (1019, 844)
-            async with http.get("/api/cameras/driveway/snapshot") as r:
-                plain = await r.read()
-                assert r.content_type == "image/jpeg"
-            async with http.get("/api/cameras/driveway/snapshot?rois=1") as r:
-                drawn = await r.read()
-            assert plain[:2] == drawn[:2] == b"\xff\xd8" and plain != drawn
-            async with http.get("/api/cameras/driveway/snapshot?rois=perhaps") as r:
-                assert await r.json() == {"error": "rois: expected true or false"}
-            async with http.post("/api/cameras/driveway/test") as r:
-                result = await r.json()
-            assert result["rois"]["gate"][0]["label"] in CAT_LABELS
-            async with http.post(
-                "/api/cameras/driveway/monitoring", json={"monitoring": False}
-            ) as r:
-                assert (await r.json())["monitoring"] is False
-            async with http.post("/api/cameras/driveway/monitoring", json={"on": False}) as r:
-                assert await r.json() == {"error": "unknown field on"}
-            async with http.put("/api/cameras/driveway/rois/gate", json={"enabled": False}) as r:
-                assert (await r.json())["rois"][0]["enabled"] is False
-            async with http.put("/api/cameras/driveway/rois/gate", json={"labels": []}) as r:
-                assert r.status == 400
-            async with http.put("/api/cameras/driveway/rois/yard", json={"enabled": True}) as r:
-                assert await r.json() == {"error": "no such ROI"}
-            async with http.get("/api/cameras/nowhere") as r:
-                assert await r.json() == {"error": "no such camera"}
-        saved = yaml.safe_load((tmp_path / "clevercam.yaml").read_text())["cameras"][0]
-        assert saved["monitoring"] is False and saved["rois"][0]["enabled"] is False
+    async with web_service(tmp_path, [cam]) as (service, http):
+        async with http.get("/api/cameras/driveway") as r:
+            data = await r.json()
+        assert "password" not in data and data["has_password"] is True
+        assert data["rois"][0]["slug"] == "gate"
+        async with http.post("/api/cameras/driveway/refresh") as r:
+            state = (await r.json())["state"]
+        assert state["ok"] is True and (state["width"], state["height"]) == (1019, 844)
+        async with http.get("/api/cameras/driveway/snapshot") as r:
+            plain = await r.read()
+        async with http.get("/api/cameras/driveway/snapshot?rois=1") as r:
+            drawn = await r.read()
+        assert plain[:2] == drawn[:2] == b"\xff\xd8" and plain != drawn
+        for method, path, body, answer in [
+            ("GET", "/api/cameras/driveway/snapshot?rois=perhaps", None,
+             "rois: expected true or false"),
+            ("POST", "/api/cameras/driveway/monitoring", {"on": False}, "unknown field on"),
+            ("PUT", "/api/cameras/driveway/rois/gate", {"labels": []},
+             "labels: expected a non-empty list of label strings"),
+            ("PUT", "/api/cameras/driveway/rois/gate", {"enabled": 1},
+             "enabled: expected true or false"),
+            ("PUT", "/api/cameras/driveway/rois/yard", {"enabled": True}, "no such ROI"),
+            ("GET", "/api/cameras/nowhere", None, "no such camera"),
+            ("PUT", "/api/cameras/nowhere", {}, "no such camera"),
+        ]:  # fmt: skip
+            async with http.request(method, path, json=body) as r:
+                assert r.status in (400, 404), path
+                assert await r.json() == {"error": answer}, path
+        assert service.config.camera("driveway").rois[0].enabled is True
+        assert not (tmp_path / "clevercam.yaml.bak").exists()
 
 
 async def test_camera_edit_is_written_atomically_with_bak_and_applied_live(

@@ -64,10 +64,19 @@ function resetDraft() {
   $("#monitoring").checked = current.monitoring;
 }
 
+const UNSAVED = "Unsaved changes";
+
+// Shows or clears the "unsaved" note; other messages there ("Saved…", errors) stay.
 function setDirty(value) {
   dirty = value;
-  $("#save-status").className = value ? "small dirty-note" : "small";
-  $("#save-status").textContent = value ? "Unsaved changes" : "";
+  const status = $("#save-status");
+  if (value) {
+    status.className = "small dirty-note";
+    status.textContent = UNSAVED;
+  } else if (status.textContent === UNSAVED) {
+    status.className = "small";
+    status.textContent = "";
+  }
 }
 
 // -- preview and ROI drawing -----------------------------------------------------------------
@@ -94,6 +103,13 @@ async function loadPreview() {
     $("#preview").classList.remove("loaded");
     $("#placeholder").hidden = false;
     $("#placeholder").textContent = `No picture: ${message}`;
+    // The failed fetch changed the camera's state: show it even if the push missed it.
+    api("GET", `/api/cameras/${encodeURIComponent(id)}`)
+      .then((camera) => {
+        replaceCamera(camera);
+        if (current && current.id === id) renderStatus();
+      })
+      .catch(() => {});
     return;
   }
   const url = URL.createObjectURL(await response.blob());
@@ -551,6 +567,7 @@ function onPush(message) {
 
 async function main() {
   setupHeader();
+  connectPush(onPush);
   cameras = await api("GET", "/api/cameras");
   if (!cameras.length) {
     $("#no-cameras").hidden = false;
@@ -580,7 +597,6 @@ async function main() {
   }, PREVIEW_PERIOD);
   loadModels().catch((error) => toast(error.message, "error"));
   loadLabels().catch((error) => toast(error.message, "error"));
-  connectPush(onPush);
 }
 
 main();

@@ -1,6 +1,6 @@
 // System page: machine resources, history size and per-camera figures, refreshed every few seconds.
 
-import { $, api, connectPush, el, formatBytes, formatTime, setupHeader } from "/static/common.js";
+import { $, api, connectPush, el, formatBytes, formatTime, setupHeader, toast } from "/static/common.js";
 
 const PERIOD = 5000;
 let names = {};
@@ -48,11 +48,41 @@ async function load() {
       );
     }),
   );
+  showNotify(info.notify);
   $("#about").textContent = `clevercam ${info.version} · model ${info.model} · instance ${info.instance_id}`;
+}
+
+// The mail part of /api/system: absent when no mail server is configured.
+function showNotify(notify) {
+  $("#notify").hidden = !notify;
+  if (!notify) return;
+  const parts = [
+    `${notify.server} → ${notify.recipients} recipient(s)`,
+    `sent ${notify.sent}, failed ${notify.failed}, held back by the minimum interval ${notify.suppressed}`,
+    notify.last_sent ? `last mail ${formatTime(notify.last_sent, true)}` : "no mail sent yet",
+  ];
+  const line = $("#notify-status");
+  line.replaceChildren(parts.join(" · "));
+  if (notify.error) line.append(el("span", { class: "error" }, ` · ${notify.error}`));
+}
+
+async function sendTestMail() {
+  const button = $("#notify-test");
+  button.disabled = true;
+  try {
+    const result = await api("POST", "/api/notify/test", {});
+    toast(`Test mail sent to ${result.to.join(", ")}`);
+  } catch (error) {
+    toast(`Test mail failed: ${error.message}`, "error");
+  } finally {
+    button.disabled = false;
+    load().catch(() => {});
+  }
 }
 
 function main() {
   setupHeader();
+  $("#notify-test").addEventListener("click", sendTestMail);
   load();
   setInterval(() => {
     if (document.visibilityState === "visible") load().catch(() => {});

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeAlias
 
+import aiohttp
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     CONF_HOST,
@@ -16,7 +18,10 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.aiohttp_client import (
+    async_create_clientsession,
+    async_get_clientsession,
+)
 from homeassistant.helpers.typing import ConfigType
 
 from .api import CleverCamClient
@@ -47,9 +52,14 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-def client_for(hass: HomeAssistant, data: dict[str, Any]) -> CleverCamClient:
+def client_for(hass: HomeAssistant, data: Mapping[str, Any]) -> CleverCamClient:
+    """A login keeps its own session, so its cookie never lands in the shared cookie jar."""
+    if data.get(CONF_USERNAME):
+        session = async_create_clientsession(hass, cookie_jar=aiohttp.DummyCookieJar())
+    else:
+        session = async_get_clientsession(hass)
     return CleverCamClient(
-        async_get_clientsession(hass),
+        session,
         data[CONF_HOST],
         data[CONF_PORT],
         token=data.get(CONF_TOKEN),
@@ -59,7 +69,7 @@ def client_for(hass: HomeAssistant, data: dict[str, Any]) -> CleverCamClient:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: CleverCamConfigEntry) -> bool:
-    coordinator = CleverCamCoordinator(hass, entry, client_for(hass, dict(entry.data)))
+    coordinator = CleverCamCoordinator(hass, entry, client_for(hass, entry.data))
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     # The service device first: camera devices name it as their via_device.

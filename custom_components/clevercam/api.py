@@ -11,8 +11,10 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from http import HTTPStatus
+from http.cookies import SimpleCookie
 from typing import Any
 
 import aiohttp
@@ -51,8 +53,10 @@ class CleverCamClient:
         token: str | None = None,
         username: str | None = None,
         password: str | None = None,
+        timeout: float = TIMEOUT,
     ) -> None:
         self._session = session
+        self._timeout = timeout
         self.host = host
         self.port = port
         self._token = token or None
@@ -151,12 +155,13 @@ class CleverCamClient:
         """
         headers = await self._auth_headers()
         try:
-            ws = await self._session.ws_connect(
-                self.base_url + "/api/ws",
-                headers=headers,
-                heartbeat=WS_HEARTBEAT,
-                timeout=aiohttp.ClientWSTimeout(ws_close=TIMEOUT),
-            )
+            async with asyncio.timeout(self._timeout):
+                ws = await self._session.ws_connect(
+                    self.base_url + "/api/ws",
+                    headers=headers,
+                    heartbeat=WS_HEARTBEAT,
+                    timeout=aiohttp.ClientWSTimeout(ws_close=self._timeout),
+                )
         except aiohttp.WSServerHandshakeError as error:
             if error.status == HTTPStatus.UNAUTHORIZED:
                 self._cookie = None
@@ -191,31 +196,31 @@ class CleverCamClient:
         return await self._request("GET", path, **kwargs)
 
     async def _request(
-        self, method: str, path: str, *, timeout: float = TIMEOUT, **kwargs: Any
+        self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any
     ) -> bytes:
         """One request; a 401 with a login is retried once after logging in again."""
+        timeout = timeout or self._timeout
         for attempt in (1, 2):
             headers = await self._auth_headers()
-            status, body = await self._send(method, path, headers, timeout, **kwargs)
-            if status == HTTPStatus.UNAUTHORIZED and self._username and attempt == 1:
-                self._cookie = None
+            answer = await self._send(method, path, headers, timeout, **kwargs)
+            if answer.status == HTTPStatus.UNAUTHORIZED and self._username and attempt == 1:
+                self._cookie = None  # the session expired (or the service restarted)
                 continue
             break
-        if status == HTTPStatus.UNAUTHORIZED:
-            raise CleverCamAuthError("the service refused the credentials", status)
-        if status >= 400:
-            raise CleverCamError(f"{path}: {_error_text(body) or f'HTTP {status}'}", status)
-        return body
+        answer.raise_for_error(path)
+        return answer.body
 
     async def _send(
         self, method: str, path: str, headers: dict[str, str], timeout: float, **kwargs: Any
-    ) -> tuple[int, bytes]:
+    ) -> _Answer:
+        """The only place a request is made: every transport failure becomes CleverCamError."""
         try:
             async with asyncio.timeout(timeout):
                 async with self._session.request(
                     method, self.base_url + path, headers=headers, **kwargs
                 ) as response:
-                    return response.status, await response.read()
+                    body = await response.read()
+                    return _Answer(response.status, body, response.cookies)
         except TimeoutError as error:
             raise CleverCamError(f"{path}: no answer within {timeout:g} s") from error
         except (aiohttp.ClientError, OSError) as error:
@@ -233,25 +238,28 @@ class CleverCamClient:
 
     async def _login(self) -> str:
         """POST /api/login; the session cookie is kept here, not in the shared cookie jar."""
-        try:
-            async with asyncio.timeout(TIMEOUT):
-                async with self._session.post(
-                    self.base_url + "/api/login",
-                    json={"username": self._username, "password": self._password},
-                ) as response:
-                    status, body = response.status, await response.read()
-                    cookies = response.cookies
-        except TimeoutError as error:
-            raise CleverCamError("/api/login: no answer") from error
-        except (aiohttp.ClientError, OSError) as error:
-            raise CleverCamError(f"cannot connect to {self.base_url}: {error}") from error
-        if status == HTTPStatus.UNAUTHORIZED:
-            raise CleverCamAuthError("the service refused the username or password", status)
-        if status >= 400:
-            raise CleverCamError(f"/api/login: {_error_text(body) or f'HTTP {status}'}", status)
-        if not cookies:
+        login = {"username": self._username, "password": self._password}
+        answer = await self._send("POST", "/api/login", {}, self._timeout, json=login)
+        if answer.status == HTTPStatus.UNAUTHORIZED:
+            raise CleverCamAuthError("the service refused the username or password", 401)
+        answer.raise_for_error("/api/login")
+        if not answer.cookies:
             raise CleverCamError("/api/login: the service sent no session cookie")
-        return "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items())
+        return "; ".join(f"{name}={morsel.value}" for name, morsel in answer.cookies.items())
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    body: bytes
+    cookies: SimpleCookie
+
+    def raise_for_error(self, path: str) -> None:
+        if self.status == HTTPStatus.UNAUTHORIZED:
+            raise CleverCamAuthError("the service refused the credentials", self.status)
+        if self.status >= 400:
+            message = _error_text(self.body) or f"HTTP {self.status}"
+            raise CleverCamError(f"{path}: {message}", self.status)
 
 
 def _error_text(body: bytes) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 import voluptuous as vol
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import (
@@ -21,7 +22,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import callback
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.aiohttp_client import async_create_clientsession
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -85,8 +86,12 @@ class CleverCamConfigFlow(ConfigFlow, domain=DOMAIN):
         """The service's instance id, or the form's errors."""
         if error := _auth_error(data):
             return None, {"base": error}
+        # A session of its own: a login's cookie must not stay in the shared cookie jar.
+        session = async_create_clientsession(
+            self.hass, auto_cleanup=False, cookie_jar=aiohttp.DummyCookieJar()
+        )
         client = CleverCamClient(
-            async_get_clientsession(self.hass),
+            session,
             data[CONF_HOST],
             data[CONF_PORT],
             token=data.get(CONF_TOKEN),
@@ -101,6 +106,8 @@ class CleverCamConfigFlow(ConfigFlow, domain=DOMAIN):
         except CleverCamError as error:
             LOGGER.debug("Cannot connect to %s: %s", client.base_url, error)
             return None, {"base": "cannot_connect"}
+        finally:
+            session.detach()
         return str(health["instance_id"]), {}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

@@ -32,7 +32,7 @@ def clevercam_action(
 ) -> Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]]:
     """Decorate an entity action: a refused token starts reauth, every failure is raised."""
 
-    async def handler(self: EntityT, *args: P.args, **kwargs: P.kwargs) -> None:
+    async def handler(self: EntityT, /, *args: P.args, **kwargs: P.kwargs) -> None:
         try:
             await func(self, *args, **kwargs)
         except CleverCamError as error:

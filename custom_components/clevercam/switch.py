@@ -42,14 +42,13 @@ class MonitoringSwitch(CleverCamCameraEntity, SwitchEntity):
     def is_on(self) -> bool:
         return bool(self.camera.get("monitoring"))
 
-    @clevercam_action
     async def async_turn_on(self, **kwargs: Any) -> None:
         await self._set(True)
 
-    @clevercam_action
     async def async_turn_off(self, **kwargs: Any) -> None:
         await self._set(False)
 
+    @clevercam_action
     async def _set(self, on: bool) -> None:
         camera = await self.coordinator.client.set_monitoring(self.camera_id, on)
         self.coordinator.async_set_camera(camera)
@@ -65,14 +64,13 @@ class RoiSwitch(CleverCamCameraEntity, SwitchEntity):
     def is_on(self) -> bool:
         return bool(self.roi.get("enabled"))
 
-    @clevercam_action
     async def async_turn_on(self, **kwargs: Any) -> None:
         await self._set(True)
 
-    @clevercam_action
     async def async_turn_off(self, **kwargs: Any) -> None:
         await self._set(False)
 
+    @clevercam_action
     async def _set(self, on: bool) -> None:
         assert self.roi_slug is not None
         camera = await self.coordinator.client.set_roi(self.camera_id, self.roi_slug, enabled=on)

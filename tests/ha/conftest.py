@@ -6,7 +6,6 @@ Importing `custom_components.clevercam` first makes the harness's loader find ou
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,14 +21,6 @@ from tests.helpers.camera import LocalCamera
 from tests.helpers.restartable import RestartableService
 from tests.helpers.service import camera_config, service_config
 from tests.service import conftest as service_fixtures
-
-# Web auth (POST /api/login, Bearer token) comes with the web issue; until it is on this
-# branch, the tests that need a 401 from the service are expected to fail, and fail the
-# run (strict) as soon as the service enforces credentials.
-WEB_AUTH = importlib.util.find_spec("clevercam_mqtt.web.auth") is not None
-needs_web_auth = pytest.mark.xfail(
-    not WEB_AUTH, strict=True, reason="the service has no web auth on this branch yet"
-)
 
 camera = service_fixtures.camera  # the real lighttpd camera, shared with the service tests
 

@@ -14,7 +14,7 @@ from tests.helpers.camera import LocalCamera
 from tests.helpers.net import free_port
 from tests.helpers.restartable import RestartableService
 
-from .conftest import needs_web_auth, service_with
+from .conftest import service_with
 
 
 @pytest.fixture
@@ -86,7 +86,6 @@ async def test_push_hello_then_messages(
     await asyncio.wait_for(listening, 10)
 
 
-@needs_web_auth
 async def test_login_errors(session: aiohttp.ClientSession, tmp_path, camera: LocalCamera) -> None:
     service = service_with(tmp_path, camera, web={"token": "t0k3n-abc"})
     await service.start()

@@ -15,7 +15,7 @@ from tests.helpers.camera import LocalCamera
 from tests.helpers.restartable import RestartableService
 from tests.helpers.waiting import wait_for
 
-from .conftest import entry_for, needs_web_auth, service_with
+from .conftest import entry_for, service_with
 
 WATCHED = (
     "camera.driveway",
@@ -75,7 +75,6 @@ async def test_push_reconnects_after_a_short_restart(
     )
 
 
-@needs_web_auth
 async def test_login_survives_a_restart_of_the_service(
     hass: HomeAssistant, tmp_path: Path, camera: LocalCamera
 ) -> None:

@@ -25,7 +25,7 @@ from tests.helpers.net import free_port
 from tests.helpers.restartable import RestartableService
 from tests.helpers.waiting import wait_for
 
-from .conftest import entry_for, needs_web_auth, service_with
+from .conftest import entry_for, service_with
 
 TOKEN = "tok-4f1d7c2e9a"
 USER, PASSWORD = "alice", "correct horse battery"
@@ -119,7 +119,6 @@ async def test_same_service_at_a_new_address_updates_the_entry(
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
 
-@needs_web_auth
 async def test_token_flow_wrong_token_is_invalid_auth(
     hass: HomeAssistant, tmp_path: Path, camera: LocalCamera
 ) -> None:
@@ -144,7 +143,6 @@ async def test_token_flow_wrong_token_is_invalid_auth(
         await service.stop()
 
 
-@needs_web_auth
 async def test_login_flow_wrong_password_is_invalid_auth(
     hass: HomeAssistant, tmp_path: Path, camera: LocalCamera
 ) -> None:
@@ -170,7 +168,6 @@ async def test_login_flow_wrong_password_is_invalid_auth(
         await service.stop()
 
 
-@needs_web_auth
 async def test_reauth_with_a_new_token(
     hass: HomeAssistant, tmp_path: Path, camera: LocalCamera
 ) -> None:

@@ -1,0 +1,1 @@
+"""Home Assistant custom components shipped with clevercam (installed by HACS or by hand)."""

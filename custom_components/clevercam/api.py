@@ -146,6 +146,13 @@ class CleverCamClient:
         )
         return result
 
+    async def send_test_mail(self, camera: str) -> dict[str, Any]:
+        """Mail a test message with the camera's latest frame attached."""
+        result: dict[str, Any] = await self._json(
+            "POST", "/api/notify/test", json={"camera": camera}, timeout=SLOW_TIMEOUT
+        )
+        return result
+
     # -- push --------------------------------------------------------------------------------
 
     async def listen(self, on_message: Callable[[Message], Awaitable[None] | None]) -> None:

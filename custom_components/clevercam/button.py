@@ -1,4 +1,4 @@
-"""Buttons: fetch a frame now, and run the classifier on every ROI of the current frame."""
+"""Buttons: fetch a frame now, run the classifier on every ROI, send a test mail."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ async def async_setup_entry(
 def _entities(coordinator: CleverCamCoordinator, camera: dict[str, Any]) -> Iterable[ButtonEntity]:
     yield RefreshButton(coordinator, camera["id"], "refresh")
     yield TestClassifierButton(coordinator, camera["id"], "test_classifier")
+    if coordinator.data.system.get("notify"):  # only when the service has a mail server
+        yield SendTestMailButton(coordinator, camera["id"], "send_test_mail")
 
 
 class RefreshButton(CleverCamCameraEntity, ButtonEntity):
@@ -54,3 +56,14 @@ class TestClassifierButton(CleverCamCameraEntity, ButtonEntity):
     async def async_press(self) -> None:
         result = await self.coordinator.client.test_classifier(self.camera_id)
         self.hass.bus.async_fire(EVENT_TEST_RESULT, {"entity_id": self.entity_id, **result})
+
+
+class SendTestMailButton(CleverCamCameraEntity, ButtonEntity):
+    """Mails a test message with this camera's latest frame (checks the mail settings)."""
+
+    _attr_translation_key = "send_test_mail"
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    @clevercam_action
+    async def async_press(self) -> None:
+        await self.coordinator.client.send_test_mail(self.camera_id)

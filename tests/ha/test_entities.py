@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN
@@ -25,7 +26,10 @@ from custom_components.clevercam.const import EVENT_TEST_RESULT
 from tests.helpers.camera import LocalCamera
 from tests.helpers.restartable import RestartableService
 from tests.helpers.scenes import CAT_LABELS, scene_jpeg
+from tests.helpers.smtp import MailServer
 from tests.helpers.waiting import wait_for
+
+from .conftest import entry_for, service_with
 
 DETECTED = "binary_sensor.driveway_gate_detected"
 EVENT = "event.driveway_detection"
@@ -183,3 +187,39 @@ async def test_camera_problem_follows_the_camera(
         )
     camera.start()
     await wait_for(lambda: _state(hass, problem) == STATE_OFF, 60, "the camera back")
+
+
+async def test_send_test_mail_button(
+    hass: HomeAssistant, tmp_path: Path, camera: LocalCamera
+) -> None:
+    mail = MailServer(tmp_path)
+    mail.start()
+    service = service_with(tmp_path, camera, notify={"email": mail.config()})
+    await service.start()
+    try:
+        entry = entry_for(service)
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        await wait_for(
+            lambda: service.running.states["driveway"].frames_checked >= 1, 20, "a frame"
+        )
+        await hass.services.async_call(
+            BUTTON_DOMAIN,
+            SERVICE_PRESS,
+            {ATTR_ENTITY_ID: "button.driveway_send_test_mail"},
+            blocking=True,
+        )
+        await wait_for(lambda: mail.messages, 20, "the test mail")
+        assert "Driveway" in mail.messages[0].message["Subject"]
+        mail.stop()
+        with pytest.raises(HomeAssistantError, match=r"refused|connect"):
+            await hass.services.async_call(
+                BUTTON_DOMAIN,
+                SERVICE_PRESS,
+                {ATTR_ENTITY_ID: "button.driveway_send_test_mail"},
+                blocking=True,
+            )
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await service.stop()

@@ -53,8 +53,8 @@ class JpegFrame(Frame):
     def _open(self) -> Image.Image:
         try:
             image = Image.open(io.BytesIO(self.data))
-        except (OSError, ValueError) as error:
-            raise FrameError(f"not a readable image: {error}") from None
+        except (OSError, ValueError):
+            raise FrameError("camera sent data that is not an image") from None
         if image.format != "JPEG":
             raise FrameError(f"expected a JPEG image, got {image.format}")
         self._size = image.size
@@ -75,7 +75,7 @@ class JpegFrame(Frame):
         try:
             return np.asarray(image.convert("L"))
         except (OSError, SyntaxError) as error:
-            raise FrameError(f"broken JPEG: {error}") from None
+            raise broken_jpeg(error) from None
 
     def rgb(self) -> Image.Image:
         if self._rgb is None:
@@ -83,11 +83,18 @@ class JpegFrame(Frame):
             try:
                 self._rgb = image.convert("RGB")
             except (OSError, SyntaxError) as error:
-                raise FrameError(f"broken JPEG: {error}") from None
+                raise broken_jpeg(error) from None
         return self._rgb
 
     def jpeg(self) -> bytes:
         return self.data
+
+
+def broken_jpeg(error: Exception) -> FrameError:
+    """A decode error with a stable message: camera states log and publish only changes."""
+    if "truncated" in str(error):
+        return FrameError("broken JPEG: the image is truncated")
+    return FrameError(f"broken JPEG: {error}")
 
 
 def box_to_pixels(box: Box, width: int, height: int) -> tuple[int, int, int, int]:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
+
 from .cameras import CameraError, CameraSource
 from .classifier import Classifier, Prediction
 from .config import CameraConfig, ModelConfig, Roi
@@ -150,10 +152,9 @@ class CameraMonitor:
     async def check_once(self) -> float:
         """One pass of the loop; returns the minimum delay before the next one."""
         try:
-            frame = await self.fetch()
-            grey = await asyncio.to_thread(frame.grey, self.config.motion.scale)
-        except (CameraError, FrameError) as error:
-            return await self._failed(str(error))
+            frame, grey = await self._fetch_decoded()
+        except CameraError:
+            return self._backoff()
 
         rois = [roi for roi in self.config.rois if roi.enabled]
         changes = self._motion.measure(grey, rois)
@@ -202,15 +203,25 @@ class CameraMonitor:
 
     async def fetch(self) -> Frame:
         """One frame, recorded in the camera's state (also used by 'Refresh camera')."""
+        frame, _ = await self._fetch_decoded()
+        return frame
+
+    async def _fetch_decoded(self) -> tuple[Frame, np.ndarray]:
+        """A frame and its small grey picture; raises CameraError.
+
+        The camera only counts as working once its image decodes: a camera sending garbage
+        or truncated JPEGs is one failure per attempt, not a success followed by a failure.
+        """
         async with self._fetch_lock:
             started = time.monotonic()
             try:
                 frame = await self.source.fetch()
-            except CameraError as error:
+                grey = await asyncio.to_thread(frame.grey, self.config.motion.scale)
+            except (CameraError, FrameError) as error:
                 await self._failed(str(error))
-                raise
+                raise CameraError(str(error)) from None
             await self._succeeded(frame, (time.monotonic() - started) * 1000)
-            return frame
+            return frame, grey
 
     def test_classifier(self, frame: Frame) -> dict[str, list[Prediction]]:
         """Top labels of every ROI (enabled or not) on a frame, for the 'test' buttons."""
@@ -271,7 +282,13 @@ class CameraMonitor:
         self.state.frames_checked += 1
         self.state.last_frame = frame.timestamp
         self.state.latency_ms = round(latency_ms, 1)
-        self.state.width, self.state.height = frame.size
+        size = frame.size
+        if self.state.width and size != (self.state.width, self.state.height):
+            self.log.info(
+                "Image size changed from %dx%d to %dx%d: new motion baseline",
+                self.state.width, self.state.height, *size,
+            )  # fmt: skip
+        self.state.width, self.state.height = size
         if self.state.ok is not True:
             if self.state.ok is False:
                 self.log.info("Camera is back online")
@@ -287,4 +304,15 @@ class CameraMonitor:
             await self._bus.publish(
                 CameraStatus(self.config.id, False, message, datetime.now().astimezone())
             )
+        return self._backoff()
+
+    def _backoff(self) -> float:
+        """The delay after the latest failure: the check period, doubled per failure in a row."""
+        if not self._failures:
+            return 0.0
         return min(MAX_BACKOFF, self.config.check_period * 2 ** min(self._failures - 1, 6))
+
+    @property
+    def failures(self) -> int:
+        """Failed attempts in a row (0 while the camera works)."""
+        return self._failures

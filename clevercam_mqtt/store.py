@@ -3,7 +3,9 @@
 A write is all or nothing: the files are written to temporary names, flushed and renamed,
 and only then is the row committed. A delete removes the row first, then the files. A
 crash in between leaves at worst an orphan file, which `open()` removes on the next start,
-so the index never points at a missing image.
+so the index never points at a missing image. `open()` only touches event files in day
+folders; anything else a user keeps beside the history is left alone. When the disk is
+full, the oldest events make room for the new one.
 
 The class is synchronous and thread-safe; async callers use `asyncio.to_thread`.
 """
@@ -11,9 +13,11 @@ The class is synchronous and thread-safe; async callers use `asyncio.to_thread`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -64,6 +68,10 @@ CREATE INDEX IF NOT EXISTS event_labels_label ON event_labels(label);
 
 INDEX_FILE = "index.sqlite3"
 TMP_SUFFIX = ".tmp"
+UNINDEXED = "unindexed"
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EVENT_FILE = re.compile(r"^[\w-]+\.(thumb\.)?jpg(\.tmp)?$")
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 class StoreError(Exception):
@@ -106,6 +114,21 @@ def _unlink(path: Path) -> None:
         path.unlink()
 
 
+def _day_dirs(root: Path) -> list[Path]:
+    """The history's own folders (YYYY-MM-DD); other folders belong to the user."""
+    return [p for p in root.iterdir() if p.is_dir() and _DAY.match(p.name)]
+
+
+def _event_files(day_dir: Path) -> list[Path]:
+    return [p for p in day_dir.iterdir() if p.is_file() and _EVENT_FILE.match(p.name)]
+
+
+def is_disk_full(error: BaseException) -> bool:
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+
+
 def row_to_dict(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -141,14 +164,19 @@ class HistoryStore:
     def open(self) -> None:
         """Open (or create) the index and make index and files agree."""
         self.path.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path / INDEX_FILE, check_same_thread=False, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        db.executescript(SCHEMA)
+        index = self.path / INDEX_FILE
+        fresh = not index.exists() or index.stat().st_size == 0
+        try:
+            db = self._connect()
+        except sqlite3.DatabaseError as error:
+            if getattr(error, "sqlite_errorcode", None) not in _DAMAGED:
+                raise StoreError(f"cannot open the history index {index}: {error}") from error
+            self._set_aside(error)
+            fresh, db = True, self._connect()
         self._db = db
         with self._lock:
+            if fresh:
+                self._keep_unindexed()
             self._reconcile()
             self._total_bytes = db.execute("SELECT COALESCE(SUM(bytes), 0) FROM events").fetchone()[
                 0
@@ -159,6 +187,48 @@ class HistoryStore:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path / INDEX_FILE, check_same_thread=False, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.executescript(SCHEMA)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _set_aside(self, error: sqlite3.DatabaseError) -> None:
+        """A damaged index (power cut on an SD card) is kept for inspection, not reused."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        for suffix in ("", "-wal", "-shm"):
+            source = self.path / (INDEX_FILE + suffix)
+            if source.exists():
+                os.replace(source, self.path / f"{INDEX_FILE}{suffix}.damaged-{stamp}")
+        _LOGGER.error(
+            "History index was damaged (%s): kept as %s.damaged-%s, starting a new one",
+            error, INDEX_FILE, stamp,
+        )  # fmt: skip
+
+    def _keep_unindexed(self) -> None:
+        """Images found without an index are moved aside, never deleted: they are photos."""
+        moved = 0
+        for day_dir in _day_dirs(self.path):
+            target = self.path / UNINDEXED / day_dir.name
+            for file in _event_files(day_dir):
+                if file.name.endswith(TMP_SUFFIX):
+                    continue  # half-written: removed as an orphan
+                target.mkdir(parents=True, exist_ok=True)
+                os.replace(file, target / file.name)
+                moved += 1
+        if moved:
+            _LOGGER.warning(
+                "History: the index is new but %d image files exist; moved to %s",
+                moved, self.path / UNINDEXED,
+            )  # fmt: skip
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -182,12 +252,9 @@ class HistoryStore:
             )
             self._delete_rows(missing)
         orphans = 0
-        for day_dir in self.path.iterdir():
-            if not day_dir.is_dir():
-                continue
-            for file in day_dir.iterdir():
-                relative = f"{day_dir.name}/{file.name}"
-                if file.is_file() and relative not in known:
+        for day_dir in _day_dirs(self.path):
+            for file in _event_files(day_dir):
+                if f"{day_dir.name}/{file.name}" not in known:
                     _unlink(file)
                     orphans += 1
             if not any(day_dir.iterdir()):
@@ -204,18 +271,34 @@ class HistoryStore:
         image_rel, thumb_rel = f"{day}/{event.id}.jpg", f"{day}/{event.id}.thumb.jpg"
         thumbnail = thumbnail_jpeg(event.image, self.thumbnail_size)
         size = len(event.image) + len(thumbnail)
-        with self._lock:
-            if self.db.execute("SELECT 1 FROM events WHERE id = ?", (event.id,)).fetchone():
-                raise StoreError(f"event {event.id} is already stored")
+
+        def write() -> None:
             try:
                 (self.path / day).mkdir(exist_ok=True)
                 _write_atomic(self.path / image_rel, event.image)
                 _write_atomic(self.path / thumb_rel, thumbnail)
                 self._insert(event, local, day, image_rel, thumb_rel, size)
-            except (OSError, sqlite3.Error) as error:
+            except BaseException:
                 for rel in (image_rel, thumb_rel):
                     _unlink(self.path / rel)
                     _unlink(self.path / (rel + TMP_SUFFIX))
+                raise
+
+        with self._lock:
+            if self.db.execute("SELECT 1 FROM events WHERE id = ?", (event.id,)).fetchone():
+                raise StoreError(f"event {event.id} is already stored")
+            try:
+                try:
+                    write()
+                except (OSError, sqlite3.Error) as error:
+                    if not (is_disk_full(error) and self._make_room(2 * size)):
+                        raise
+                    write()
+            except (OSError, sqlite3.Error) as error:
+                if is_disk_full(error):
+                    raise StoreError(
+                        f"cannot store event {event.id}: the disk of {self.path} is full"
+                    ) from error
                 raise StoreError(f"cannot store event {event.id}: {error}") from error
             self._total_bytes += size
         event.image_path, event.thumbnail_path = image_rel, thumb_rel
@@ -244,7 +327,8 @@ class HistoryStore:
             )  # fmt: skip
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite already rolled back on SQLITE_FULL
+                self.db.execute("ROLLBACK")
             raise
 
     def delete(self, ids: Sequence[str]) -> int:
@@ -267,6 +351,23 @@ class HistoryStore:
                 self._total_bytes -= row["bytes"]
             removed += len(rows)
         return removed
+
+    def _make_room(self, needed: int) -> bool:
+        """Disk full: drop the oldest events worth `needed` bytes; False when none are left."""
+        batch: list[str] = []
+        for row in self.db.execute("SELECT id, bytes FROM events ORDER BY ts LIMIT 100"):
+            batch.append(row["id"])
+            needed -= row["bytes"]
+            if needed <= 0:
+                break
+        if not batch:
+            return False
+        removed = self._delete_rows(batch)
+        # The write-ahead log only shrinks at a truncating checkpoint; on a full disk it may
+        # hold more than the images just freed.
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _LOGGER.warning("History: the disk is full; removed the %d oldest events", removed)
+        return removed > 0
 
     def enforce_retention(self, today: date | None = None) -> int:
         """Delete events older than retain_days, then the oldest until under max_disk_mb."""
@@ -292,8 +393,8 @@ class HistoryStore:
         return removed
 
     def _remove_empty_days(self) -> None:
-        for day_dir in self.path.iterdir():
-            if day_dir.is_dir() and not any(day_dir.iterdir()):
+        for day_dir in _day_dirs(self.path):
+            if not any(day_dir.iterdir()):
                 day_dir.rmdir()
 
     # -- reads -----------------------------------------------------------------------------

@@ -183,13 +183,14 @@ class Service:
 
     async def set_monitoring(self, camera_id: str, on: bool) -> None:
         camera = self.config.camera(camera_id)
-        camera.monitoring = on
-        self.monitors[camera_id].wake()
 
         def mutate(raw: dict[str, Any]) -> None:
             raw_camera(raw, camera_id)["monitoring"] = on
 
+        # The file first: when it refuses (ConfigError), the running settings stay as they are.
         await self.config_file.update(mutate)
+        camera.monitoring = on
+        self.monitors[camera_id].wake()
         await self.bus.publish(SettingsChanged(camera_id))
 
     async def set_roi_enabled(self, camera_id: str, roi_slug: str, on: bool) -> None:
@@ -204,14 +205,15 @@ class Service:
         roi = next((r for r in camera.rois if r.slug == roi_slug), None)
         if roi is None:
             raise KeyError(roi_slug)
-        for key, value in changes.items():
-            setattr(roi, key, value)
-        self.monitors[camera_id].wake()
 
         def mutate(raw: dict[str, Any]) -> None:
             raw_roi(raw, camera_id, roi_slug).update(changes)
 
+        # The file first: when it refuses (ConfigError), the running settings stay as they are.
         await self.config_file.update(mutate)
+        for key, value in changes.items():
+            setattr(roi, key, value)
+        self.monitors[camera_id].wake()
         await self.bus.publish(SettingsChanged(camera_id, roi_slug))
 
     async def replace_camera(self, camera: CameraConfig, raw: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from tests.helpers.history_check import check_history, count_events
@@ -45,6 +46,10 @@ class ServiceProcess:
             self.process = None
 
 
+def new_events(history: Path, before: set[str], count: int) -> bool:
+    return bool(count_events(history)) and len(set(check_history(history).ids) - before) >= count
+
+
 def kill_while_writing(service: ServiceProcess, history: Path, patience: float = 10) -> None:
     """SIGKILL the moment an image is half-written (a .tmp file exists), if that is seen."""
     deadline = time.monotonic() + patience
@@ -69,10 +74,7 @@ def test_kill_9_while_writing_then_restart(tmp_path: Path) -> None:
         for round_ in range(4):
             before = set(check_history(history).ids) if round_ else set()
             service.start()
-            wait_for_sync(
-                lambda: count_events(history) and len(set(check_history(history).ids) - before) >= 12,
-                60, f"new events in round {round_}",
-            )  # fmt: skip
+            wait_for_sync(partial(new_events, history, before, 12), 60, f"events, round {round_}")
             kill_while_writing(service, history)
             crashed = check_history(history)
             assert crashed.integrity == "ok"

@@ -106,6 +106,8 @@ class CameraMonitor:
         self._failures = 0
         self.last_frame: Frame | None = None
         self._fetch_lock = asyncio.Lock()
+        # Sequence timing; a replay (soak test) swaps in its own accelerated clock.
+        self.clock: Callable[[], float] = time.monotonic
         self._stopping = False
 
     def request_stop(self) -> None:
@@ -238,7 +240,7 @@ class CameraMonitor:
     async def _emit(self, frame: Frame, detection: Detection) -> None:
         timestamp = frame.timestamp
         event_id = new_event_id(timestamp)
-        sequence_id, ended = self._sequence.assign(time.monotonic(), event_id)
+        sequence_id, ended = self._sequence.assign(self.clock(), event_id)
         if ended:
             await self._publish_sequence_end(ended)
         self._sequence_rois.add(detection.roi.slug)
@@ -266,7 +268,7 @@ class CameraMonitor:
         await self._bus.publish(event)
 
     async def _end_quiet_sequence(self) -> None:
-        ended = self._sequence.expire(time.monotonic())
+        ended = self._sequence.expire(self.clock())
         if ended:
             await self._publish_sequence_end(ended)
 

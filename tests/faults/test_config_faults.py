@@ -110,6 +110,12 @@ def error_of(data: dict[str, Any]) -> str:
     return str(caught.value)
 
 
+def names(message: str, path: Path_) -> bool:
+    """A line of the message is about this field (a section created for the test may add
+    lines for its own required fields)."""
+    return any(line.startswith(f"{format_location(path)}: ") for line in message.splitlines())
+
+
 LEAVES = list(leaves(Config))
 RANGED = [(path, value) for path, field in LEAVES for value in out_of_range(field)]
 
@@ -126,7 +132,7 @@ def test_the_walk_sees_every_section() -> None:
 def test_a_wrong_type_names_its_field(path: Path_) -> None:
     field = dict(LEAVES)[path]
     message = error_of(with_value(path, wrong_type(field)))
-    assert message.startswith(f"{format_location(path)}: "), message
+    assert names(message, path), message
 
 
 @pytest.mark.parametrize(
@@ -134,13 +140,14 @@ def test_a_wrong_type_names_its_field(path: Path_) -> None:
 )
 def test_a_value_out_of_range_names_its_field(path: Path_, value: Any) -> None:
     message = error_of(with_value(path, value))
-    assert message.startswith(f"{format_location(path)}: "), message
+    assert names(message, path), message
 
 
 @pytest.mark.parametrize("path", list(models(Config)), ids=format_location)
 def test_an_unknown_key_is_named_in_every_section(path: Path_) -> None:
-    message = error_of(with_value((*path, "chek_period"), 5))
-    assert message == f"{format_location((*path, 'chek_period'))}: Extra inputs are not permitted"
+    typo = (*path, "chek_period")
+    message = error_of(with_value(typo, 5))
+    assert f"{format_location(typo)}: Extra inputs are not permitted" in message.splitlines()
 
 
 def test_every_bad_field_is_named_at_once() -> None:

@@ -230,6 +230,14 @@ class HistoryStore:
                 moved, self.path / UNINDEXED,
             )  # fmt: skip
 
+    def _inside(self, relative: str) -> Path | None:
+        """A file the index names, only if it lies in a day folder of the history: an index
+        edited by hand never makes the service serve or delete a file elsewhere."""
+        parts = Path(relative).parts
+        if len(parts) != 2 or not _DAY.match(parts[0]) or not _EVENT_FILE.match(parts[1]):
+            return None
+        return self.path / relative
+
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
@@ -241,8 +249,8 @@ class HistoryStore:
         known: set[str] = set()
         missing: list[str] = []
         for row in self.db.execute("SELECT id, image, thumbnail FROM events"):
-            image, thumb = self.path / row["image"], self.path / row["thumbnail"]
-            if image.is_file() and thumb.is_file():
+            image, thumb = self._inside(row["image"]), self._inside(row["thumbnail"])
+            if image and thumb and image.is_file() and thumb.is_file():
                 known.update((row["image"], row["thumbnail"]))
             else:
                 missing.append(row["id"])
@@ -346,8 +354,9 @@ class HistoryStore:
             ).fetchall()
             self.db.execute(f"DELETE FROM events WHERE id IN ({marks})", chunk)
             for row in rows:
-                _unlink(self.path / row["image"])
-                _unlink(self.path / row["thumbnail"])
+                for rel in (row["image"], row["thumbnail"]):
+                    if path := self._inside(rel):
+                        _unlink(path)
                 self._total_bytes -= row["bytes"]
             removed += len(rows)
         return removed
@@ -413,8 +422,8 @@ class HistoryStore:
             ).fetchone()
         if row is None:
             return None
-        path = self.path / row[0]
-        return path if path.is_file() else None
+        path = self._inside(row[0])
+        return path if path is not None and path.is_file() else None
 
     def query(self, query: EventQuery) -> QueryResult:
         with self._lock:

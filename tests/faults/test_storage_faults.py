@@ -179,3 +179,31 @@ def test_a_damaged_index_is_set_aside_and_a_new_one_started(
     check_history(root).assert_consistent()
     with sqlite3.connect(root / INDEX_FILE) as db:
         assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+
+
+def test_an_index_edited_to_point_outside_is_never_followed(tmp_path: Path) -> None:
+    root = tmp_path / "history"
+    events = history_with_events(root, 2)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not a picture")
+    store = HistoryStore(root)
+    store.open()
+    with sqlite3.connect(root / INDEX_FILE) as db:
+        db.execute(
+            "UPDATE events SET image = '../secret.txt', thumbnail = '/etc/hostname' WHERE id = ?",
+            (events[0].id,),
+        )
+    assert store.file_path(events[0].id, "image") is None
+    assert store.file_path(events[0].id, "thumbnail") is None
+    assert store.delete([events[0].id]) == 1
+    store.close()
+    assert secret.read_text() == "not a picture" and Path("/etc/hostname").exists()
+
+    with sqlite3.connect(root / INDEX_FILE) as db:  # and at the next start
+        db.execute("UPDATE events SET image = '../secret.txt' WHERE id = ?", (events[1].id,))
+    store = HistoryStore(root)
+    store.open()
+    assert store.get(events[1].id) is None
+    store.close()
+    assert secret.read_text() == "not a picture"
+    check_history(root).assert_consistent()

@@ -53,6 +53,9 @@ class JpegFrame(Frame):
     def _open(self) -> Image.Image:
         try:
             image = Image.open(io.BytesIO(self.data))
+        except Image.DecompressionBombError:
+            # A header claiming billions of pixels: refused before anything is decoded.
+            raise FrameError("image is too large to decode (over 178 megapixels)") from None
         except (OSError, ValueError):
             raise FrameError("camera sent data that is not an image") from None
         if image.format != "JPEG":

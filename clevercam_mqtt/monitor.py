@@ -143,7 +143,11 @@ class CameraMonitor:
                     await self._sleep(min(OUT_OF_SCHEDULE_CHECK, self.config.check_period))
                     continue
                 started = time.monotonic()
-                delay = await self.check_once()
+                try:
+                    delay = await self.check_once()
+                except Exception as error:  # a bug must not end this camera's monitoring
+                    message = f"internal error: {type(error).__name__}: {error}"
+                    delay = await self._failed(message, exc_info=True)
                 await self._sleep(
                     max(delay, self.config.check_period) - (time.monotonic() - started)
                 )
@@ -297,11 +301,11 @@ class CameraMonitor:
             self.state.ok, self.state.error = True, None
             await self._bus.publish(CameraStatus(self.config.id, True, None, frame.timestamp))
 
-    async def _failed(self, message: str) -> float:
+    async def _failed(self, message: str, exc_info: bool = False) -> float:
         """Record the error (logged and published once) and return the backoff delay."""
         self._failures += 1
         if self.state.ok is not False or self.state.error != message:
-            self.log.warning("Camera problem: %s", message)
+            self.log.warning("Camera problem: %s", message, exc_info=exc_info)
             self.state.ok, self.state.error = False, message
             await self._bus.publish(
                 CameraStatus(self.config.id, False, message, datetime.now().astimezone())

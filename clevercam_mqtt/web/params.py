@@ -80,7 +80,8 @@ def event_query(params: MultiMapping[str]) -> EventQuery:
             raise bad_request(f"{name}: given more than once")
     hours = []
     for value in params.getall("hour", []):
-        if not value.isdigit() or not 0 <= int(value) <= 23:
+        # isascii: '²' is a digit to isdigit() but not to int() (a 500 otherwise)
+        if not (value.isascii() and value.isdigit()) or not 0 <= int(value) <= 23:
             raise bad_request("hour: expected an integer 0..23")
         hours.append(int(value))
     query = EventQuery(

@@ -3,18 +3,21 @@ the other cameras go on."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tracemalloc
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from clevercam_mqtt.cameras import CameraError, open_camera
+from clevercam_mqtt.cameras import CameraError, CameraSource, open_camera
 from clevercam_mqtt.classifier import Classifier
 from clevercam_mqtt.config import CameraConfig, ModelConfig
 from clevercam_mqtt.events import CameraStatus, Event, EventBus
+from clevercam_mqtt.frame import Frame, JpegFrame
 from clevercam_mqtt.monitor import MAX_BACKOFF, CameraMonitor
 from clevercam_mqtt.store import EventQuery
 from tests.helpers.camera import USER, LocalCamera
@@ -22,7 +25,7 @@ from tests.helpers.faulty_camera import GIGABYTE, FaultyCamera
 from tests.helpers.net import free_port
 from tests.helpers.paths import MODEL_DIR, require
 from tests.helpers.recording import BusRecorder, recorded_service
-from tests.helpers.scenes import CAT_LABELS, driveway, jpeg, paste, photo
+from tests.helpers.scenes import CAT_LABELS, driveway, jpeg, paste, photo, scene_jpeg
 from tests.helpers.service import camera_config, service_config
 from tests.helpers.waiting import wait_for
 
@@ -61,6 +64,7 @@ async def test_every_fault_is_a_clear_status_and_the_good_camera_goes_on(
         "login_page": (camera.url("open", "page.html"), {}, "URL returned text/html, not an image"),
         "garbage": (faulty.url("garbage.jpg"), {}, "camera sent data that is not an image"),
         "truncated": (faulty.url("truncated.jpg"), {}, "broken JPEG: the image is truncated"),
+        "bomb": (faulty.url("bomb.jpg"), {}, "image is too large to decode (over 178 megapixels)"),
         "gigabyte": (faulty.url("huge.jpg"), {"max_image_mb": 2}, "answer is larger than 2 MB"),
     }
     cameras = [
@@ -211,3 +215,43 @@ async def test_a_new_image_size_is_a_new_baseline_not_an_event(
         await wait_for(lambda: service.store.stats()["count"] >= 1, 20, "a cat at the new size")
         event = service.store.query(EventQuery()).events[0]
         assert event["labels"][0] in CAT_LABELS and event["width"] == 679
+
+
+class BuggySource(CameraSource):
+    """A source with a bug: it raises something no one expects, then gets fixed."""
+
+    def __init__(self, image: bytes) -> None:
+        self.image = image
+        self.broken = True
+        self.calls = 0
+
+    async def fetch(self) -> Frame:
+        self.calls += 1
+        if self.broken:
+            raise RuntimeError("index out of range in the driver")
+        return JpegFrame(self.image, datetime.now().astimezone())
+
+
+async def test_an_unexpected_error_never_ends_monitoring(
+    classifier: Classifier, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=MONITOR_LOG)
+    config = CameraConfig.model_validate(camera_config("demo://", id="buggy", check_period=0.05))
+    source = BuggySource(scene_jpeg("empty"))
+    bus, recorder = EventBus(), BusRecorder()
+    bus.subscribe("recorder", recorder)
+    monitor = CameraMonitor(config, source, lambda: classifier, ModelConfig, bus)
+    task = asyncio.create_task(monitor.run())
+    try:
+        await wait_for(lambda: monitor.failures >= 3, 20, "retries after the error")
+        message = "internal error: RuntimeError: index out of range in the driver"
+        assert monitor.state.ok is False and monitor.state.error == message
+        problems = [r for r in caplog.records if "Camera problem" in r.getMessage()]
+        assert len(problems) == 1 and problems[0].exc_info is not None  # with its traceback
+        source.broken = False
+        await wait_for(lambda: monitor.state.ok is True, 20, "recovery")
+        assert not task.done()
+        assert [s.ok for s in recorder.of(CameraStatus)] == [False, True]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -2,7 +2,8 @@
 
 Each path is one fault a real camera (or the network in front of it) shows:
 /hang.jpg accepts and never answers, /garbage.jpg sends random bytes as image/jpeg,
-/truncated.jpg half a JPEG, /huge.jpg an endless (1 GB) body without a length,
+/truncated.jpg half a JPEG, /bomb.jpg a tiny JPEG whose header claims 60000x60000
+pixels, /huge.jpg an endless (1 GB) body without a length,
 /declared.jpg announces 1 GB in Content-Length, /huge.mjpg an MJPEG stream whose first part
 never ends, /hang.mjpg a stream that never sends its first part. /switch.jpg behaves as
 `mode` says ("ok", "garbage", "truncated", "hang", "missing"), so a test can break and
@@ -12,17 +13,29 @@ heal one camera. `sent` counts the body bytes each path handed to the network.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from PIL import Image
 
 GIGABYTE = 1024**3
 CHUNK = 256 * 1024
 BOUNDARY = "frame"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def bomb_jpeg(side: int = 60000) -> bytes:
+    """A valid 16x16 JPEG with its frame header (SOF0) rewritten to side x side."""
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16)).save(out, "JPEG")
+    data = bytearray(out.getvalue())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = side.to_bytes(2, "big") * 2
+    return bytes(data)
 
 
 class FaultyCamera:
@@ -44,6 +57,7 @@ class FaultyCamera:
             "/hang.jpg": self._hang,
             "/garbage.jpg": self._garbage,
             "/truncated.jpg": self._truncated,
+            "/bomb.jpg": self._bomb,
             "/huge.jpg": self._huge,
             "/declared.jpg": self._declared,
             "/huge.mjpg": self._huge_mjpeg,
@@ -79,6 +93,9 @@ class FaultyCamera:
 
     async def _truncated(self, request: web.Request) -> web.StreamResponse:
         return web.Response(body=self.image[: len(self.image) // 2], content_type="image/jpeg")
+
+    async def _bomb(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(body=bomb_jpeg(), content_type="image/jpeg")
 
     async def _stream(
         self, request: web.Request, path: str, headers: dict[str, str], head: bytes = b""

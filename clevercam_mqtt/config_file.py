@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,17 @@ class ConfigFile:
         parse_config(changed)  # refuses a broken result before anything is written
         text = yaml.safe_dump(changed, sort_keys=False, allow_unicode=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(self.path, self.path.with_name(self.path.name + ".bak"))
-        os.replace(tmp, self.path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())  # on disk before the rename, even after a power cut
+            # A copy, not a move: at every instant there is a complete config at `path`.
+            shutil.copyfile(self.path, self.path.with_name(self.path.name + ".bak"))
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a full disk: the change is refused, the file intact
+            raise
         return load_config(self.path)
 
 

@@ -17,6 +17,7 @@ from pydantic.fields import FieldInfo
 from clevercam_mqtt.config import CameraConfig, Config, ConfigError, format_location, parse_config
 from tests.helpers.camera import LocalCamera
 from tests.helpers.service import camera_config, running_service, service_config
+from tests.helpers.small_disk import fill, small_disk
 from tests.helpers.waiting import wait_for
 
 Path_ = tuple[str | int, ...]
@@ -219,3 +220,25 @@ async def test_a_file_broken_by_hand_refuses_changes_and_keeps_running(
         state = service.states["driveway"]
         checked = state.frames_checked
         await wait_for(lambda: state.frames_checked > checked + 2, 20, "monitoring goes on")
+
+
+async def test_a_change_on_a_full_disk_is_refused_and_the_file_kept(
+    tmp_path: Path, camera: LocalCamera
+) -> None:
+    config = service_config(tmp_path, [camera_config(camera.url("open"))])
+    with small_disk(tmp_path / "etc", 512) as folder:
+        async with running_service(folder, config) as service:
+            path = service.config_path
+            assert path is not None and path.parent == folder
+            original = path.read_text()
+            ballast = fill(folder)
+            with pytest.raises(OSError, match="No space left"):
+                await service.set_monitoring("driveway", False)
+            assert path.read_text() == original
+            assert sorted(p.name for p in folder.iterdir()) == ["ballast.bin", "clevercam.yaml"]
+            assert service.config.camera("driveway").monitoring is True
+
+            ballast.unlink()
+            await service.set_monitoring("driveway", False)
+            assert yaml.safe_load(path.read_text())["cameras"][0]["monitoring"] is False
+            assert path.with_name("clevercam.yaml.bak").read_text() == original

@@ -69,7 +69,7 @@ async def service(
                 "password": SMTP_PASSWORD,
                 "from": "cam@example.com",
                 "to": ["me@example.com"],
-            }
+            },
         },
     )
     async with running_service(tmp_path, config) as running:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -169,6 +170,14 @@ class CameraConfig(Base):
             raise ValueError(
                 "must start with http://, https://, rtsp://, rtsps://, file:// or demo://"
             )
+        if scheme in ("http", "https", "rtsp", "rtsps"):
+            parts = urlsplit(url)
+            try:
+                parts.port  # noqa: B018 - parsing it is the check
+            except ValueError:
+                raise ValueError("the port must be a number 0..65535") from None
+            if not parts.hostname:
+                raise ValueError("has no host name")
         return url
 
     @model_validator(mode="after")

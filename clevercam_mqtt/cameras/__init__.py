@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,15 +34,20 @@ class CameraSource(ABC):
         return {}
 
 
+# Query parameters that carry secrets in snapshot URLs ("snapshot.cgi?user=admin&pwd=...").
+_SECRET_QUERY = re.compile(r"(?i)(^|&)([^=&]*(?:pass|pwd|token|key|secret|auth|sig)[^=&]*)=[^&]*")
+
+
 def redact_url(url: str) -> str:
-    """The URL without user:password, for logs and API answers."""
+    """The URL without user:password and secret query values, for logs and API answers."""
     parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
+    query = _SECRET_QUERY.sub(r"\1\2=***", parts.query)
+    if parts.username is None and parts.password is None and query == parts.query:
         return url
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
 
 
 def open_camera(config: CameraConfig) -> CameraSource:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from clevercam_mqtt.cameras import CameraError, CameraSource, open_camera
+from clevercam_mqtt.cameras import CameraError, CameraSource, open_camera, redact_url
 from clevercam_mqtt.classifier import Classifier
 from clevercam_mqtt.config import CameraConfig, ModelConfig
 from clevercam_mqtt.events import CameraStatus, Event, EventBus
@@ -255,3 +255,39 @@ async def test_an_unexpected_error_never_ends_monitoring(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://admin:pw@cam.local:8080/snap.jpg", "http://cam.local:8080/snap.jpg"),
+        (
+            "http://cam.local/cgi-bin/CGIProxy.fcgi?cmd=snapPicture2&usr=admin&pwd=S3cret",
+            "http://cam.local/cgi-bin/CGIProxy.fcgi?cmd=snapPicture2&usr=admin&pwd=***",
+        ),
+        (
+            "http://cam.local/snap.cgi?password=a&api_key=b&Token=c&channel=1",
+            "http://cam.local/snap.cgi?password=***&api_key=***&Token=***&channel=1",
+        ),
+        ("rtsp://u:p@cam.local/live?auth=x", "rtsp://cam.local/live?auth=***"),
+        ("http://cam.local/snap.jpg?channel=1", "http://cam.local/snap.jpg?channel=1"),
+    ],
+)
+def test_secrets_in_camera_urls_never_reach_messages(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+async def test_a_query_string_password_is_not_in_the_status(classifier: Classifier) -> None:
+    url = f"http://127.0.0.1:{free_port()}/snapshot.cgi?cmd=snap&pwd=Q-S3cret"
+    config = CameraConfig(id="cam", url=url)
+    monitor = CameraMonitor(
+        config, open_camera(config), lambda: classifier, ModelConfig, EventBus()
+    )
+    with pytest.raises(CameraError) as caught:
+        await monitor.fetch()
+    assert (
+        monitor.state.error
+        == str(caught.value)
+        == (f"cannot connect to {url.replace('Q-S3cret', '***')}: connection refused")
+    )
+    await monitor.source.close()

@@ -242,3 +242,18 @@ async def test_a_change_on_a_full_disk_is_refused_and_the_file_kept(
             await service.set_monitoring("driveway", False)
             assert yaml.safe_load(path.read_text())["cameras"][0]["monitoring"] is False
             assert path.with_name("clevercam.yaml.bak").read_text() == original
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://cam.local:port/snapshot.jpg", "the port must be a number 0..65535"),
+        ("http://cam.local:99999/snapshot.jpg", "the port must be a number 0..65535"),
+        ("http:///snapshot.jpg", "has no host name"),
+        ("rtsp://:554/stream", "has no host name"),
+        ("ftp://cam.local/snapshot.jpg", "must start with http://"),
+    ],
+)
+def test_a_camera_url_that_cannot_work_is_named(url: str, message: str) -> None:
+    """Refused at start, rather than an error on every fetch for months."""
+    assert error_of(with_value(("cameras", 0, "url"), url)).startswith(f"cameras[0].url: {message}")

@@ -32,7 +32,11 @@ MQTT_PASSWORD, SMTP_PASSWORD, URL_PASSWORD = (
     "smtp-S3cret-9a4d",
     "url-S3cret-77e1",
 )
-SECRETS = (WEB_PASSWORD, TOKEN, MQTT_PASSWORD, SMTP_PASSWORD, URL_PASSWORD, CAMERA_PASSWORD)
+QUERY_PASSWORD = "query-S3cret-31d0"
+SECRETS = (
+    WEB_PASSWORD, TOKEN, MQTT_PASSWORD, SMTP_PASSWORD, URL_PASSWORD, QUERY_PASSWORD,
+    CAMERA_PASSWORD,
+)  # fmt: skip
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -48,6 +52,7 @@ async def service(
         camera_config(
             camera.url("basic").replace("://", f"://{USER}:{URL_PASSWORD}@"), id="inline"
         ),
+        camera_config(f"http://127.0.0.1:{closed}/snap.cgi?pwd={QUERY_PASSWORD}", id="query"),
     ]
     config = service_config(
         tmp_path,
@@ -315,7 +320,8 @@ async def test_secrets_are_never_logged_nor_returned(
     assert service.states["driveway"].ok is True
     records = caplog.get_records("setup") + caplog.get_records("call")
     log = "\n".join(f"{r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in records)
-    for expected in ("broker unreachable", "[inline] Camera problem", "Web page on"):
+    for expected in ("broker unreachable", "[inline] Camera problem", "[query] Camera problem",
+                     "Web page on"):  # fmt: skip
         assert expected in log  # the parts holding secrets did log
     for secret in SECRETS:
         assert not [a for a in answers if secret in a], f"{secret} in an API answer"

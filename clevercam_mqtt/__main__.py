@@ -203,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.debug:
         logging.getLogger().setLevel(config.log_level.upper())
     from .classifier import ModelError
+    from .store import StoreError
 
     try:
         with contextlib.suppress(KeyboardInterrupt):
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as error:
         print(f"model: {error}", file=sys.stderr)
         return 1
-    except OSError as error:
+    except (OSError, StoreError) as error:  # a port in use, a history that cannot open
         print(f"cannot start: {error}", file=sys.stderr)
         return 1
     return 0

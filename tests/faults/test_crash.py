@@ -10,6 +10,7 @@ import time
 from functools import partial
 from pathlib import Path
 
+from clevercam_mqtt.store import INDEX_FILE
 from tests.helpers.history_check import check_history, count_events
 from tests.helpers.paths import ROOT
 from tests.helpers.scenes import scene_jpeg
@@ -94,3 +95,17 @@ def test_kill_9_while_writing_then_restart(tmp_path: Path) -> None:
     log = service.log.read_text()
     assert "Traceback" not in log, log[-3000:]
     print(f"files left by the kills and cleaned at start: {leftovers}")
+
+
+def test_a_history_that_cannot_open_stops_the_start_with_the_reason(tmp_path: Path) -> None:
+    config = service_config(tmp_path, [])
+    history = Path(config["storage"]["path"])
+    (history / INDEX_FILE).mkdir(parents=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "clevercam_mqtt", "--config", str(write_config(tmp_path, config))],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "cannot start: cannot open the history index" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -207,3 +207,13 @@ def test_an_index_edited_to_point_outside_is_never_followed(tmp_path: Path) -> N
     store.close()
     assert secret.read_text() == "not a picture"
     check_history(root).assert_consistent()
+
+
+def test_an_index_that_cannot_be_opened_is_not_mistaken_for_a_damaged_one(tmp_path: Path) -> None:
+    """Only corruption sets an index aside; any other failure stops with the reason."""
+    root = tmp_path / "history"
+    (root / INDEX_FILE).mkdir(parents=True)  # e.g. a bad mount: the name is there, unusable
+    store = HistoryStore(root)
+    with pytest.raises(StoreError, match="cannot open the history index"):
+        store.open()
+    assert (root / INDEX_FILE).is_dir() and not list(root.glob("*.damaged-*"))

@@ -25,6 +25,7 @@ from tests.helpers.net import free_port
 from tests.helpers.scenes import scene_jpeg
 from tests.helpers.service import base_url, camera_config, running_service, service_config
 from tests.helpers.waiting import wait_for
+from tests.helpers.web import client
 
 WEB_USER, WEB_PASSWORD, TOKEN = "owner", "web-S3cret-c81f", "token-S3cret-5d2a"
 MQTT_PASSWORD, SMTP_PASSWORD, URL_PASSWORD = (
@@ -85,7 +86,7 @@ async def service(
 
 @pytest.fixture
 async def http(service: Service) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(base_url=base_url(service), headers=AUTH) as session:
+    async with client(service, headers=AUTH) as session:
         yield session
 
 
@@ -282,8 +283,7 @@ async def test_secrets_are_never_logged_nor_returned(
     service: Service, caplog: pytest.LogCaptureFixture
 ) -> None:
     answers: list[str] = []
-    jar = aiohttp.CookieJar(unsafe=True)  # keeps the session cookie of an IP address
-    async with aiohttp.ClientSession(base_url=base_url(service), cookie_jar=jar) as browser:
+    async with client(service) as browser:
         status, text = await answer(
             browser, "POST", "/api/login", json={"username": WEB_USER, "password": WEB_PASSWORD}
         )

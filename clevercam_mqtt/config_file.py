@@ -54,9 +54,9 @@ class ConfigFile:
             # A copy, not a move: at every instant there is a complete config at `path`.
             shutil.copyfile(self.path, self.path.with_name(self.path.name + ".bak"))
             os.replace(tmp, self.path)
-        except OSError:
+        except OSError as error:
             tmp.unlink(missing_ok=True)  # a full disk: the change is refused, the file intact
-            raise
+            raise ConfigError(f"cannot write {self.path}: {error.strerror or error}") from error
         return load_config(self.path)
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ..cameras import CameraError
+from ..config import ConfigError
 from ..frame import FrameError
 from ..notify.api import routes as notify_routes
 from ..service import Service
@@ -32,7 +33,8 @@ SECURITY_HEADERS = {
 def create_app(service: Service, hub: PushHub) -> web.Application:
     access = Access(service.config.web)
     app = web.Application(
-        client_max_size=4 * 1024 * 1024, middlewares=[json_errors, guard, camera_errors]
+        client_max_size=4 * 1024 * 1024,
+        middlewares=[json_errors, guard, camera_errors, settings_errors],
     )
     app[api.SERVICE_KEY] = service
     app[api.AUTH_REQUIRED_KEY] = access.required
@@ -81,6 +83,16 @@ async def camera_errors(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     except (CameraError, FrameError) as error:
         return web.json_response({"error": str(error)}, status=502)
+
+
+@web.middleware
+async def settings_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A change the config file cannot take (edited by hand into broken YAML, a full disk)
+    is a 409 with the reason; the running settings are unchanged (the file is written first)."""
+    try:
+        return await handler(request)
+    except ConfigError as error:
+        return web.json_response({"error": str(error)}, status=409)
 
 
 class WebServer:

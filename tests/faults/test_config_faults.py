@@ -19,6 +19,7 @@ from tests.helpers.camera import LocalCamera
 from tests.helpers.service import camera_config, running_service, service_config
 from tests.helpers.small_disk import fill, small_disk
 from tests.helpers.waiting import wait_for
+from tests.helpers.web import client
 
 Path_ = tuple[str | int, ...]
 VALID: dict[str, Any] = {
@@ -214,6 +215,12 @@ async def test_a_file_broken_by_hand_refuses_changes_and_keeps_running(
             await service.set_monitoring("driveway", False)
         with pytest.raises(ConfigError, match="is not valid YAML"):
             await service.set_roi_enabled("driveway", "gate", False)
+        async with (
+            client(service) as http,
+            http.put("/api/cameras/driveway/rois/gate", json={"enabled": False}) as response,
+        ):
+            assert response.status == 409
+            assert "is not valid YAML" in (await response.json())["error"]
         assert service.config.camera("driveway").monitoring is True
         assert service.config.camera("driveway").rois[0].enabled is True
         assert path.read_text() == "cameras: [\n  - id: driveway\n"  # not "repaired" by us
@@ -232,8 +239,16 @@ async def test_a_change_on_a_full_disk_is_refused_and_the_file_kept(
             assert path is not None and path.parent == folder
             original = path.read_text()
             ballast = fill(folder)
-            with pytest.raises(OSError, match="No space left"):
+            with pytest.raises(ConfigError, match=r"^cannot write .*: No space left on device$"):
                 await service.set_monitoring("driveway", False)
+            async with (  # the web page gets the same reason
+                client(service) as http,
+                http.post(
+                    "/api/cameras/driveway/monitoring", json={"monitoring": False}
+                ) as response,
+            ):
+                assert response.status == 409
+                assert "No space left on device" in (await response.json())["error"]
             assert path.read_text() == original
             assert sorted(p.name for p in folder.iterdir()) == ["ballast.bin", "clevercam.yaml"]
             assert service.config.camera("driveway").monitoring is True

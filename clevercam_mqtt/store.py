@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -22,6 +23,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from .classifier import Embedding
 from .events import Event
 from .frame import thumbnail_jpeg
 
@@ -60,9 +64,15 @@ CREATE TABLE IF NOT EXISTS event_labels (
     PRIMARY KEY (event_id, label)
 );
 CREATE INDEX IF NOT EXISTS event_labels_label ON event_labels(label);
+CREATE TABLE IF NOT EXISTS event_embeddings (
+    event_id TEXT PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
 """
 
 INDEX_FILE = "index.sqlite3"
+DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # other folders (class sets) are not ours
 TMP_SUFFIX = ".tmp"
 
 
@@ -183,7 +193,7 @@ class HistoryStore:
             self._delete_rows(missing)
         orphans = 0
         for day_dir in self.path.iterdir():
-            if not day_dir.is_dir():
+            if not day_dir.is_dir() or not DAY_FOLDER.match(day_dir.name):
                 continue
             for file in day_dir.iterdir():
                 relative = f"{day_dir.name}/{file.name}"
@@ -242,6 +252,12 @@ class HistoryStore:
                 "INSERT OR IGNORE INTO event_labels VALUES (?,?,?)",
                 [(event.id, lbl, sc) for lbl, sc in zip(event.labels, event.scores, strict=True)],
             )  # fmt: skip
+            if event.embedding is not None:
+                vector = np.asarray(event.embedding.vector, dtype="<f4").tobytes()
+                self.db.execute(
+                    "INSERT INTO event_embeddings VALUES (?,?,?)",
+                    (event.id, event.embedding.model, vector),
+                )
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -293,7 +309,7 @@ class HistoryStore:
 
     def _remove_empty_days(self) -> None:
         for day_dir in self.path.iterdir():
-            if day_dir.is_dir() and not any(day_dir.iterdir()):
+            if day_dir.is_dir() and DAY_FOLDER.match(day_dir.name) and not any(day_dir.iterdir()):
                 day_dir.rmdir()
 
     # -- reads -----------------------------------------------------------------------------
@@ -302,6 +318,20 @@ class HistoryStore:
         with self._lock:
             row = self.db.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
         return row_to_dict(row) if row else None
+
+    def embeddings(self, ids: Sequence[str]) -> dict[str, Embedding]:
+        """The stored embeddings of these events (events without one are left out)."""
+        found: dict[str, Embedding] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                for row in self.db.execute(
+                    f"SELECT * FROM event_embeddings WHERE event_id IN ({marks})", chunk
+                ):
+                    vector = np.frombuffer(row["vector"], dtype="<f4").astype(np.float32)
+                    found[row["event_id"]] = Embedding(row["model"], vector)
+        return found
 
     def file_path(self, event_id: str, kind: str) -> Path | None:
         """Image or thumbnail of an event, looked up by id only (never a request path)."""

@@ -43,7 +43,7 @@ class Event:
     roi_name: str = ""
     image_path: str = ""
     thumbnail_path: str = ""
-    embedding: Embedding | None = field(default=None, repr=False)
+    embedding: Embedding | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON form (MQTT payload, API, web socket)."""

@@ -10,6 +10,7 @@ from ..config import slugify
 from .training import UNKNOWN
 
 RESERVED = {UNKNOWN, "*"}
+RESERVED_SLUGS = {"states", "import"}  # paths of the API beside /api/classes/{slug}
 NONE = "none"
 
 
@@ -38,6 +39,8 @@ class ClassSetSpec(BaseModel):
         name = name.strip()
         if not any(ch.isalnum() for ch in name):
             raise ValueError("must contain a letter or a digit")
+        if slugify(name) in RESERVED_SLUGS:
+            raise ValueError(f"{name!r} is reserved")
         return name
 
     @field_validator("classes")

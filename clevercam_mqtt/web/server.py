@@ -15,6 +15,7 @@ from ..service import Service
 from . import api, auth, models_api
 from .auth import ACCESS_KEY, Access, guard
 from .pages import add_pages
+from .classes_api import routes as classes_routes
 from .push import PushHub
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def create_app(service: Service, hub: PushHub) -> web.Application:
     app.add_routes(models_api.routes)
     app.add_routes(auth.routes)
     app.add_routes(notify_routes)
+    app.add_routes(classes_routes)
     app.router.add_get("/api/ws", hub.handle)
     add_pages(app)
     app.on_response_prepare.append(_security_headers)  # type: ignore[arg-type]

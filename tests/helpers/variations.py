@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+import numpy as np
 from PIL import Image, ImageEnhance
+
+from clevercam_mqtt.classifier import Classifier, Embedding
+from clevercam_mqtt.frame import JpegFrame, box_to_pixels
 
 from .scenes import GATE_BOX, darker, driveway, jpeg, paste, photo
 
@@ -114,3 +119,19 @@ def visitor_training() -> list[tuple[str, Variation]]:
 
 def visitor_held_out() -> list[tuple[str, Variation]]:
     return visitors(PHOTO_CROPS[4:], HELD_OUT_LIGHT)
+
+
+def embed(classifier: Classifier, frame_jpeg: bytes, roi: Box = GATE_BOX) -> Embedding:
+    """The ROI's embedding as the loop computes it: JPEG frame, ROI crop, one inference."""
+    image = JpegFrame(frame_jpeg, datetime.now().astimezone()).rgb()
+    crop = classifier.preprocess(image, box_to_pixels(roi, image.width, image.height))
+    embedding = classifier.analyze([crop])[0].embedding
+    assert embedding is not None, "the model gives no embedding"
+    return embedding
+
+
+def embed_all(
+    classifier: Classifier, items: Sequence[tuple[str, Variation]], roi: Box = GATE_BOX
+) -> tuple[np.ndarray, list[str]]:
+    vectors = [embed(classifier, variation.jpeg(roi), roi).vector for _, variation in items]
+    return np.stack(vectors), [label for label, _ in items]

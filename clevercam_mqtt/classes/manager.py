@@ -127,7 +127,14 @@ class ClassSets:
     def states(self) -> list[dict[str, Any]]:
         """The current state of every ROI under a state-mode set (MQTT, HA, web page)."""
         return [
-            {"class_set": slug, "camera": camera, "roi": roi, "state": s.state, "score": s.score}
+            {
+                "class_set": slug,
+                "camera": camera,
+                "roi": roi,
+                "state": s.state,
+                "score": s.score,
+                "checks": s.checks,
+            }
             for (slug, camera, roi), s in sorted(self._states.items())
             if s.state is not None and slug in self._sets
         ]

@@ -19,9 +19,11 @@ class RoiState:
     score: float = 0.0
     candidate: str | None = None
     last_check: float = float("-inf")
+    checks: int = 0
 
     def update(self, verdict: str, score: float) -> bool:
         """Apply one verdict; True when the state changed (or became known)."""
+        self.checks += 1
         if verdict == UNKNOWN:
             self.candidate = None
             return False

@@ -96,9 +96,13 @@ async def states(request: web.Request) -> web.Response:
 @_errors
 async def import_set(request: web.Request) -> web.Response:
     """The body is a file from `GET /api/classes/{slug}/export` (it replaces a same-named set)."""
-    data = await request.content.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ClassesError(f"file: larger than {MAX_IMPORT_BYTES // 2**20} MB")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > MAX_IMPORT_BYTES:
+            raise ClassesError(f"file: larger than {MAX_IMPORT_BYTES >> 20} MB")
+        chunks.append(chunk)
+    data = b"".join(chunks)
     classes = service_of(request).classes
     class_set = await classes.import_file(data)
     return web.json_response(classes.describe(class_set), status=201)

@@ -104,12 +104,15 @@ def cup_held_out() -> list[tuple[str, Variation]]:
 def visitors(
     crops: Sequence[Box], light: Sequence[float], classes: Sequence[str] = ("cat", "astronaut")
 ) -> list[tuple[str, Variation]]:
-    """Two kinds of visitor, each a real photo shown cropped and lit in several ways."""
+    """Two kinds of visitor, each a real photo shown cropped and lit in several ways.
+
+    The visitors take turns, so each frame differs from the one before enough to move.
+    """
     return [
         (name, Variation(name, VISITOR_SPOT, brightness, crop))
-        for name in classes
-        for crop in crops
         for brightness in light
+        for crop in crops
+        for name in classes
     ]
 
 

@@ -3,8 +3,6 @@ model, their storage in the history, training, states and the class-set files.""
 
 from __future__ import annotations
 
-import io
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from clevercam_mqtt.classes.training import UNKNOWN, cross_validate, train
 from clevercam_mqtt.classifier import Classifier, ModelError
 from clevercam_mqtt.events import Event
 from clevercam_mqtt.store import HistoryStore
+from tests.helpers.classes import rewritten_export
 from tests.helpers.float_model import write_colour_model
 from tests.helpers.paths import MODEL_DIR, require
 from tests.helpers.scenes import GATE_BOX, scene_jpeg
@@ -249,32 +248,17 @@ def test_export_and_import_give_the_same_set(tmp_path: Path, cup_data, mobilenet
     assert thumb.read_bytes() == b"\xff\xd8jpegx3"
 
 
-def _rewritten(data: bytes, **changes) -> bytes:
-    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files}
-    meta = json.loads(str(arrays["meta"]))
-    for key, value in changes.items():
-        if key in arrays:
-            arrays[key] = value
-        else:
-            meta[key] = value
-    arrays["meta"] = np.asarray(json.dumps(meta))
-    out = io.BytesIO()
-    np.savez(out, **arrays)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
         (lambda d: d[: len(d) // 2], "not a class-set file"),
         (lambda d: b"PK\x03\x04" + bytes(100), "not a class-set file"),
-        (lambda d: _rewritten(d, model="mobilenet_v2_1.0_224"), "made with model mobilenet_v2"),
-        (lambda d: _rewritten(d, dim=1024), "vectors must be 21 x 1024"),
-        (lambda d: _rewritten(d, vectors=np.zeros((21, 3), np.float32)), "vectors must be"),
-        (lambda d: _rewritten(d, format=7), "format"),
-        (lambda d: _rewritten(d, spec={"name": "Cup", "classes": ["cup"]}), "spec.classes"),
-        (lambda d: _rewritten(d, ids=np.asarray(["a"] * 21)), "do not belong"),
+        (lambda d: rewritten_export(d, model="mobilenet_v2_1.0"), "made with model mobilenet_v2"),
+        (lambda d: rewritten_export(d, dim=1024), "vectors must be 21 x 1024"),
+        (lambda d: rewritten_export(d, vectors=np.zeros((21, 3), np.float32)), "vectors must be"),
+        (lambda d: rewritten_export(d, format=7), "format"),
+        (lambda d: rewritten_export(d, spec={"name": "Cup", "classes": ["cup"]}), "spec.classes"),
+        (lambda d: rewritten_export(d, ids=np.asarray(["a"] * 21)), "do not belong"),
     ],
 )
 def test_a_corrupt_or_mismatched_file_is_refused(
@@ -290,6 +274,6 @@ def test_a_pickled_array_is_never_loaded(tmp_path: Path, cup_data, mobilenet: Cl
     original = trained_set(cup_data, mobilenet.name)
     save(tmp_path, original)
     data = export_bytes(tmp_path, original)
-    evil = _rewritten(data, vectors=np.asarray([{"x": 1}] * 21, dtype=object))
+    evil = rewritten_export(data, vectors=np.asarray([{"x": 1}] * 21, dtype=object))
     with pytest.raises(ClassFileError, match="not a class-set file"):
         parse_export(evil, mobilenet.name, 1280)

@@ -22,7 +22,7 @@ from PIL import Image
 
 from ..classifier import Classifier, Embedding, ModelError, Prediction
 from ..config import CameraConfig, Roi
-from ..events import EventBus, StateChanged
+from ..events import EventBus, SettingsChanged, StateChanged
 from ..frame import Frame, box_to_pixels, encode_jpeg
 from ..monitor import CameraMonitor, Crop, Detection
 from ..store import HistoryStore
@@ -182,6 +182,7 @@ class ClassSets:
             await asyncio.to_thread(storage.save, self.root, class_set)
             self._sets[spec.slug] = class_set
         _LOGGER.info("Class set %s created (%s mode)", spec.slug, spec.mode)
+        await self._announce(spec)
         return class_set
 
     async def update(self, slug: str, spec: ClassSetSpec) -> ClassSet:
@@ -205,15 +206,25 @@ class ClassSets:
             await asyncio.to_thread(storage.save, self.root, updated)
             self._sets[slug] = updated
             self._forget_states(slug)
+        await self._announce(class_set.spec, spec)
         return updated
 
     async def delete(self, slug: str) -> None:
         async with self._lock:
-            self.get(slug)
+            spec = self.get(slug).spec
             await asyncio.to_thread(storage.remove, self.root, slug)
             del self._sets[slug]
             self._forget_states(slug)
         _LOGGER.info("Class set %s deleted", slug)
+        await self._announce(spec)
+
+    async def _announce(self, *specs: ClassSetSpec) -> None:
+        """Tell the sinks that a camera's state sensors changed (MQTT discovery, web page)."""
+        cameras = {
+            ref.partition("/")[0] for spec in specs if spec.mode == "state" for ref in spec.rois
+        }
+        for camera in sorted(cameras):
+            await self._bus.publish(SettingsChanged(camera))
 
     def _forget_states(self, slug: str) -> None:
         for key in [key for key in self._states if key[0] == slug]:
@@ -422,9 +433,11 @@ class ClassSets:
             self._check_spec(class_set.spec, replacing=class_set.slug)
             await asyncio.to_thread(storage.install, self.root, class_set)
             class_set.thumbs.clear()
+            old = self._sets.get(class_set.slug)
             self._sets[class_set.slug] = class_set
             self._forget_states(class_set.slug)
         _LOGGER.info("Class set %s imported", class_set.slug)
+        await self._announce(class_set.spec, *([old.spec] if old else []))
         return class_set
 
     # -- the monitor's observer ------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,14 @@ import aiohttp
 import pytest
 
 from clevercam_mqtt.events import Message, StateChanged
+from clevercam_mqtt.mqtt.topics import state_payload
 from clevercam_mqtt.service import Service
 from clevercam_mqtt.store import EventQuery
+from tests.helpers.broker import Broker
 from tests.helpers.camera import LocalCamera
 from tests.helpers.classes import FreshCamera, rewritten_export
 from tests.helpers.float_model import write_colour_model
+from tests.helpers.mqtt import Recorder
 from tests.helpers.scenes import scene_jpeg
 from tests.helpers.service import base_url, camera_config, running_service, service_config
 from tests.helpers.variations import (
@@ -25,6 +29,9 @@ from tests.helpers.variations import (
     visitor_training,
 )
 from tests.helpers.waiting import wait_for
+
+STATE_TOPIC = "clevercam/driveway/gate/state"
+DISCOVERY = "homeassistant/device/clevercam/driveway/config"
 
 
 @pytest.fixture
@@ -96,15 +103,20 @@ async def checks_after(service: Service, count: int) -> None:
 
 
 async def test_cup_state_taught_from_captures_follows_the_scene(
-    tmp_path: Path, camera: LocalCamera, http: aiohttp.ClientSession
+    tmp_path: Path, camera: LocalCamera, broker: Broker, http: aiohttp.ClientSession
 ):
     cam = camera_config(camera.url())
-    async with running_service(tmp_path, service_config(tmp_path, [cam])) as service:
+    mqtt = {"enabled": True, "host": "127.0.0.1", "port": broker.port}
+    recorder = Recorder(broker.port).start()
+    async with running_service(tmp_path, service_config(tmp_path, [cam], mqtt=mqtt)) as service:
         spec = {"name": "Cup", "classes": ["cup", "empty"], "rois": ["driveway/gate"],
                 "mode": "state", "interval": 1}  # fmt: skip
         created = await call(http, service, "POST", "/api/classes", 201, json=spec)
         assert created["slug"] == "cup" and created["problem"] == "not trained yet"
         assert created["embedding_size"] == 1280
+        sensor = await wait_for(lambda: state_sensor(recorder), 20, "the enum sensor")
+        assert sensor["device_class"] == "enum" and sensor["options"] == ["cup", "empty"]
+        assert sensor["state_topic"] == STATE_TOPIC
 
         for label, variation in cup_training():
             await show(camera, service, variation.jpeg())
@@ -143,6 +155,9 @@ async def test_cup_state_taught_from_captures_follows_the_scene(
         assert [(m.previous, m.state) for m in received[start:]] == [
             ("empty", "cup"), ("cup", "empty"),
         ]  # fmt: skip
+        await recorder.wait_last(STATE_TOPIC, state_payload(received[-1]))
+        on_mqtt = [json.loads(m.payload)["state"] for m in recorder.on(STATE_TOPIC)]
+        assert on_mqtt[-3:] == ["empty", "cup", "empty"] and len(on_mqtt) == len(received)
         assert all(m.camera == "driveway" and m.roi == "gate" for m in received)
 
         changes = service.store.query(EventQuery(labels=["cup", "empty"]))
@@ -152,6 +167,20 @@ async def test_cup_state_taught_from_captures_follows_the_scene(
         assert states["states"][0]["state"] == "empty"
 
         await _export_import(http, service)
+        recorder.clear()
+        await call(http, service, "DELETE", "/api/classes/cup")
+        await recorder.wait(STATE_TOPIC, b"")  # the retained state is cleared
+        await wait_for(lambda: state_sensor(recorder) is None, 20, "the sensor to go")
+    recorder.stop()
+
+
+def state_sensor(recorder: Recorder) -> dict[str, Any] | None:
+    """The gate's state sensor in the camera's latest discovery message."""
+    message = recorder.last(DISCOVERY)
+    if message is None or not message.payload:
+        return None
+    component = message.json()["components"].get("gate_state")
+    return component if component and component.get("device_class") else None
 
 
 async def _export_import(http: aiohttp.ClientSession, service: Service) -> None:

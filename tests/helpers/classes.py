@@ -9,7 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from clevercam_mqtt.service import Service
+
 from .camera import LocalCamera
+from .variations import cup_training
+from .waiting import wait_for
 
 
 class FreshCamera(LocalCamera):
@@ -39,3 +43,27 @@ def rewritten_export(data: bytes, **changes: Any) -> bytes:
     out = io.BytesIO()
     np.savez(out, **arrays)
     return out.getvalue()
+
+
+async def show(camera: LocalCamera, service: Service, data: bytes, camera_id: str = "driveway"):
+    """Put a scene in front of the camera and wait until the service has seen it."""
+    camera.set_image(data)
+    monitor = service.monitors[camera_id]
+    await wait_for(lambda: getattr(monitor.last_frame, "data", None) == data, 20, "the new scene")
+
+
+async def teach_cup_state(camera: LocalCamera, service: Service, interval: float = 1) -> None:
+    """The state set "Cup" (cup / empty) on driveway/gate, taught from captures and trained."""
+    from clevercam_mqtt.classes import ClassSetSpec
+
+    spec = ClassSetSpec(
+        name="Cup", classes=["cup", "empty"], rois=["driveway/gate"], mode="state",
+        interval=interval,
+    )  # fmt: skip
+    await service.classes.create(spec)
+    for label, variation in cup_training():
+        await show(camera, service, variation.jpeg())
+        frame = await service.refresh_camera("driveway")
+        monitor = service.monitors["driveway"]
+        await service.classes.add_capture("cup", label, monitor, "gate", frame)
+    await service.classes.train("cup")

@@ -16,7 +16,7 @@ from clevercam_mqtt.service import Service
 from clevercam_mqtt.store import EventQuery
 from tests.helpers.broker import Broker
 from tests.helpers.camera import LocalCamera
-from tests.helpers.classes import FreshCamera, rewritten_export
+from tests.helpers.classes import FreshCamera, rewritten_export, show
 from tests.helpers.float_model import write_colour_model
 from tests.helpers.mqtt import Recorder
 from tests.helpers.scenes import scene_jpeg
@@ -60,13 +60,6 @@ async def call(
         if response.content_type == "application/json":
             return await response.json()
         return body
-
-
-async def show(camera: LocalCamera, service: Service, data: bytes) -> None:
-    """Put a scene in front of the camera and wait until the service has seen it."""
-    camera.set_image(data)
-    monitor = service.monitors["driveway"]
-    await wait_for(lambda: getattr(monitor.last_frame, "data", None) == data, 20, "the new scene")
 
 
 async def settled(service: Service, frames: int = 3) -> None:

@@ -156,23 +156,35 @@ class Classifier:
         try:
             interpreter = interpreter_class()(model_path=str(model_file), num_threads=threads)
             interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"{model_file} is not a usable TFLite model: {error}") from None
+        try:
             found = find_embedding_tensor(interpreter)
             if isinstance(found, str):
                 self.embedding_error = f"model {self.name} gives no embedding: {found}"
                 return interpreter
-            patched = with_extra_output(model_file.read_bytes(), found)
-            if patched is not None:
-                interpreter = interpreter_class()(model_content=patched, num_threads=threads)
-            else:
-                interpreter = interpreter_class()(
-                    model_path=str(model_file),
-                    num_threads=threads,
-                    experimental_preserve_all_tensors=True,
-                )
-            interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as error:
-            raise ModelError(f"{model_file} is not a usable TFLite model: {error}") from None
-        self._embedding = next(d for d in interpreter.get_tensor_details() if d["index"] == found)
+            with_embedding = self._with_embedding(model_file, threads, found)
+        except Exception as error:  # an unusual model must still classify, without embeddings
+            self.embedding_error = f"model {self.name} gives no embedding: {error}"
+            _LOGGER.warning("%s", self.embedding_error)
+            return interpreter
+        self._embedding = next(
+            d for d in with_embedding.get_tensor_details() if d["index"] == found
+        )
+        return with_embedding
+
+    @staticmethod
+    def _with_embedding(model_file: Path, threads: int, tensor: int) -> Any:
+        patched = with_extra_output(model_file.read_bytes(), tensor)
+        if patched is not None:
+            interpreter = interpreter_class()(model_content=patched, num_threads=threads)
+        else:
+            interpreter = interpreter_class()(
+                model_path=str(model_file),
+                num_threads=threads,
+                experimental_preserve_all_tensors=True,
+            )
+        interpreter.allocate_tensors()
         return interpreter
 
     @property

@@ -60,7 +60,7 @@ async def _capture(service: Service, body: dict[str, Any]) -> tuple[Any, str, An
     """The monitor, ROI slug and a fresh frame named by {"capture": {"camera", "roi"}}."""
     target = body.get("capture")
     if not isinstance(target, dict) or not {"camera", "roi"} <= set(target):
-        raise ClassesError('capture: expected {"camera": ID, "roi": SLUG}')
+        raise ClassesError('capture: expected {"camera": ID, "roi": SLUG} (or "events": [ids])')
     camera, roi = str(target["camera"]), str(target["roi"])
     monitor = service.monitors.get(camera)
     if monitor is None:

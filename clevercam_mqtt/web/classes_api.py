@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from ..classes import ClassesError, ClassSetSpec
 from ..config import format_validation_error
 from ..service import Service
-from .api import _json_body, service_of
+from .api import service_of
+from .params import json_body
 
 routes = web.RouteTableDef()
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
@@ -82,7 +83,7 @@ async def list_sets(request: web.Request) -> web.Response:
 @_errors
 async def create_set(request: web.Request) -> web.Response:
     classes = service_of(request).classes
-    class_set = await classes.create(_spec(await _json_body(request)))
+    class_set = await classes.create(_spec(await json_body(request)))
     return web.json_response(classes.describe(class_set), status=201)
 
 
@@ -119,7 +120,7 @@ async def get_set(request: web.Request) -> web.Response:
 @_errors
 async def update_set(request: web.Request) -> web.Response:
     classes = service_of(request).classes
-    spec = _spec(await _json_body(request))
+    spec = _spec(await json_body(request))
     class_set = await classes.update(request.match_info["slug"], spec)
     return web.json_response(classes.describe(class_set))
 
@@ -144,7 +145,7 @@ async def add_examples(request: web.Request) -> web.Response:
     """{"class": NAME, "events": [ids]} or {"class": NAME, "capture": {"camera", "roi"}}."""
     service = service_of(request)
     slug = request.match_info["slug"]
-    body = await _json_body(request)
+    body = await json_body(request)
     label = body.get("class")
     if not isinstance(label, str) or not label.strip():
         raise ClassesError("class: expected the name of one of the set's classes")
@@ -198,7 +199,7 @@ async def predict(request: web.Request) -> web.Response:
     service = service_of(request)
     classes = service.classes
     class_set = classes.get(request.match_info["slug"])
-    body = await _json_body(request)
+    body = await json_body(request)
     if "events" in body:
         results = await classes.predict_events(
             class_set.slug, _strings(body, "events"), service.store

@@ -14,8 +14,8 @@ from ..notify.api import routes as notify_routes
 from ..service import Service
 from . import api, auth, models_api
 from .auth import ACCESS_KEY, Access, guard
-from .pages import add_pages
 from .classes_api import routes as classes_routes
+from .pages import add_pages
 from .push import PushHub
 
 _LOGGER = logging.getLogger(__name__)

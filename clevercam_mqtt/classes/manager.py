@@ -139,6 +139,21 @@ class ClassSets:
             if s.state is not None and slug in self._sets
         ]
 
+    def roi_states(self, camera: str) -> dict[str, dict[str, Any]]:
+        """ROI slug -> its state-mode set (name, options) and current state, for one camera."""
+        found = {}
+        for (set_camera, roi), class_set in self.state_sets().items():
+            if set_camera == camera:
+                state = self._states.get((class_set.slug, camera, roi), RoiState())
+                found[roi] = {
+                    "class_set": class_set.slug,
+                    "name": class_set.spec.name,
+                    "options": list(class_set.spec.classes),
+                    "state": state.state,
+                    "score": state.score if state.state is not None else None,
+                }
+        return found
+
     def state_sets(self) -> dict[tuple[str, str], ClassSet]:
         """(camera, roi) -> the state-mode set that watches it."""
         found: dict[tuple[str, str], ClassSet] = {}

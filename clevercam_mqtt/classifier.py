@@ -7,7 +7,7 @@ call holds one lock; callers run `classify` in a worker thread, never on the eve
 The same inference also yields an embedding: the activations that feed the model's last
 (logits) layer, pooled to one vector. The model is loaded with that tensor added to its
 outputs, which costs nothing measurable per crop (keeping every tensor alive instead,
-`experimental_preserve_all_tensors`, costs about 7 %); that is only the fallback when the
+`experimental_preserve_all_tensors`, costs 4-6 %); that is only the fallback when the
 flatbuffers schema module is missing (tflite_runtime).
 """
 

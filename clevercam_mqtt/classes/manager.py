@@ -154,6 +154,14 @@ class ClassSets:
                 }
         return found
 
+    def label_names(self) -> list[str]:
+        """The classes that label-mode sets can add to events (what a ROI's labels may name)."""
+        names: dict[str, None] = {}
+        for class_set in self.all():
+            if class_set.spec.mode == "label":
+                names.update(dict.fromkeys(c for c in class_set.spec.classes if c != NONE))
+        return list(names)
+
     def state_sets(self) -> dict[tuple[str, str], ClassSet]:
         """(camera, roi) -> the state-mode set that watches it."""
         found: dict[tuple[str, str], ClassSet] = {}

@@ -216,6 +216,8 @@ async def test_a_roi_listing_one_learned_visitor_gets_events_for_it_only(
         spec = {"name": "Visitors", "classes": ["Mia", "Neil", "none"],
                 "rois": ["driveway/gate"]}  # fmt: skip
         await call(http, service, "POST", "/api/classes", 201, json=spec)
+        offered = await call(http, service, "GET", "/api/labels")  # the ROI label autocomplete
+        assert offered["labels"][:2] == ["Mia", "Neil"] and "tabby" in offered["labels"]
 
         taught: dict[str, list[str]] = {"Mia": [], "Neil": []}
         for label, variation in visitor_training():

@@ -208,7 +208,7 @@ class CameraMonitor:
             Crop(roi, (changes or {}).get(roi.slug, 0.0), roi in moving, result)
             for roi, result in zip(targets, results, strict=True)
         ]
-        detections = await self._observer.observe(self.config.id, crops) if self._observer else []
+        detections = await self._observe(crops)
         for crop in crops:
             detection = self._detection(crop, model) if crop.moving else None
             if detection:
@@ -216,6 +216,16 @@ class CameraMonitor:
         for detection in detections:
             await self._emit(frame, detection)
         return 0.0
+
+    async def _observe(self, crops: list[Crop]) -> list[Detection]:
+        """The observer's labels and state changes; its failure never stops monitoring."""
+        if self._observer is None:
+            return []
+        try:
+            return await self._observer.observe(self.config.id, crops)
+        except Exception:
+            self.log.exception("Learned classes failed on this frame")
+            return []
 
     def analyze(self, frame: Frame, rois: list[Roi], top_k: int) -> list[CropResult]:
         """Full-resolution decode, one crop per ROI, one classifier call (labels, embeddings)."""

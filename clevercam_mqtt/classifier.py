@@ -3,6 +3,12 @@
 Works with float32 and quantized (uint8/int8) models, reading the input and output
 quantization from the tensors themselves. The interpreter is not thread-safe, so every
 call holds one lock; callers run `classify` in a worker thread, never on the event loop.
+
+The same inference also yields an embedding: the activations that feed the model's last
+(logits) layer, pooled to one vector. The model is loaded with that tensor added to its
+outputs, which costs nothing measurable per crop (keeping every tensor alive instead,
+`experimental_preserve_all_tensors`, costs 4-6 %); that is only the fallback when the
+flatbuffers schema module is missing (tflite_runtime).
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ from PIL import Image
 _LOGGER = logging.getLogger(__name__)
 
 _BACKENDS = ("ai_edge_litert.interpreter", "tflite_runtime.interpreter")
+# Ops between the logits layer and the model's output that do not change what it means.
+_PASSTHROUGH_OPS = {"SOFTMAX", "RESHAPE", "SQUEEZE", "DEQUANTIZE", "QUANTIZE", "LOGISTIC"}
+_LOGITS_OPS = {"FULLY_CONNECTED", "CONV_2D"}
+MIN_EMBEDDING_SIZE = 32
 
 
 class ModelError(Exception):
@@ -32,6 +42,20 @@ class ModelError(Exception):
 class Prediction:
     label: str
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Embedding:
+    """A crop's penultimate activations; `model` says which model made them (they never mix)."""
+
+    model: str
+    vector: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class CropResult:
+    predictions: list[Prediction]
+    embedding: Embedding | None
 
 
 def interpreter_class() -> Any:
@@ -64,6 +88,47 @@ def read_labels(path: Path, outputs: int) -> list[str]:
     return labels
 
 
+def find_embedding_tensor(interpreter: Any) -> int | str:
+    """Index of the tensor that feeds the logits layer, or why the model has none.
+
+    Walks back from the output through ops that keep the meaning (softmax, reshape...) to
+    the first fully-connected or 1x1-conv layer: its data input is the embedding.
+    """
+    try:
+        ops = [op for op in interpreter._get_ops_details() if op["op_name"] != "DELEGATE"]
+    except AttributeError:
+        return "this TFLite runtime cannot list the model's layers"
+    producer = {int(out): op for op in ops for out in op["outputs"]}
+    tensor = int(interpreter.get_output_details()[0]["index"])
+    while (op := producer.get(tensor)) is not None and op["op_name"] in _PASSTHROUGH_OPS:
+        tensor = int(op["inputs"][0])
+    if op is None or op["op_name"] not in _LOGITS_OPS:
+        return "its output does not come from a fully-connected or 1x1 convolution layer"
+    features = int(op["inputs"][0])
+    if features in {int(d["index"]) for d in interpreter.get_input_details()}:
+        return "its logits layer reads the image itself"
+    details = {int(d["index"]): d for d in interpreter.get_tensor_details()}
+    shape = details[features]["shape"]
+    if int(shape[-1]) < MIN_EMBEDDING_SIZE:
+        return f"the layer before its logits has only {int(shape[-1])} values"
+    return features
+
+
+def with_extra_output(model: bytes, tensor: int) -> bytes | None:
+    """The model with `tensor` added to its outputs, or None without the schema module."""
+    try:
+        import flatbuffers  # type: ignore[import-untyped,unused-ignore]
+        from ai_edge_litert import schema_py_generated as schema  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        return None
+    parsed = schema.ModelT.InitFromPackedBuf(model, 0)
+    subgraph = parsed.subgraphs[0]
+    subgraph.outputs = [*list(subgraph.outputs), tensor]
+    builder = flatbuffers.Builder(len(model) + 4096)
+    builder.Finish(parsed.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
 class Classifier:
     """A loaded model folder (`model.tflite` + `labels.txt`)."""
 
@@ -72,11 +137,7 @@ class Classifier:
         model_file = folder / "model.tflite"
         if not model_file.is_file():
             raise ModelError(f"model folder {folder} has no model.tflite")
-        try:
-            self._interpreter = interpreter_class()(model_path=str(model_file), num_threads=threads)
-            self._interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as error:
-            raise ModelError(f"{model_file} is not a usable TFLite model: {error}") from None
+        self._interpreter = self._load(model_file, threads)
         inputs = self._interpreter.get_input_details()
         outputs = self._interpreter.get_output_details()
         if len(inputs) != 1 or len(inputs[0]["shape"]) != 4 or inputs[0]["shape"][3] != 3:
@@ -88,9 +149,58 @@ class Classifier:
         self._background = [i for i, label in enumerate(self.labels) if label == "background"]
         self._lock = threading.Lock()
 
+    def _load(self, model_file: Path, threads: int) -> Any:
+        """The interpreter, loaded so that the embedding tensor stays readable after invoke()."""
+        self._embedding: dict[str, Any] | None = None
+        self.embedding_error: str | None = None
+        try:
+            interpreter = interpreter_class()(model_path=str(model_file), num_threads=threads)
+            interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"{model_file} is not a usable TFLite model: {error}") from None
+        try:
+            found = find_embedding_tensor(interpreter)
+            if isinstance(found, str):
+                self.embedding_error = f"model {self.name} gives no embedding: {found}"
+                return interpreter
+            with_embedding = self._with_embedding(model_file, threads, found)
+        except Exception as error:  # an unusual model must still classify, without embeddings
+            self.embedding_error = f"model {self.name} gives no embedding: {error}"
+            _LOGGER.warning("%s", self.embedding_error)
+            return interpreter
+        self._embedding = next(
+            d for d in with_embedding.get_tensor_details() if d["index"] == found
+        )
+        return with_embedding
+
+    @staticmethod
+    def _with_embedding(model_file: Path, threads: int, tensor: int) -> Any:
+        patched = with_extra_output(model_file.read_bytes(), tensor)
+        if patched is not None:
+            interpreter = interpreter_class()(model_content=patched, num_threads=threads)
+        else:
+            interpreter = interpreter_class()(
+                model_path=str(model_file),
+                num_threads=threads,
+                experimental_preserve_all_tensors=True,
+            )
+        interpreter.allocate_tensors()
+        return interpreter
+
     @property
     def name(self) -> str:
         return self.folder.name
+
+    @property
+    def embedding_size(self) -> int | None:
+        """Length of the embedding vectors, or None when the model gives none."""
+        return int(self._embedding["shape"][-1]) if self._embedding else None
+
+    def require_embeddings(self) -> int:
+        """The embedding size; a clear ModelError for models that have no such layer."""
+        if self._embedding is None:
+            raise ModelError(self.embedding_error or f"model {self.name} gives no embedding")
+        return int(self._embedding["shape"][-1])
 
     def preprocess(self, image: Image.Image, box: tuple[int, int, int, int]) -> np.ndarray:
         """Crop and resize in one resampling pass (PIL's resize with a source box)."""
@@ -119,16 +229,34 @@ class Classifier:
             scores = exp / exp.sum()
         return scores
 
-    def classify(self, crops: Sequence[np.ndarray], top_k: int = 5) -> list[list[Prediction]]:
-        """Top-k predictions for each crop (uint8 RGB arrays of the model's input size)."""
+    def _pooled(self) -> np.ndarray:
+        """The embedding tensor after invoke(): dequantized, averaged over any spatial axes."""
+        assert self._embedding is not None
+        raw = self._interpreter.get_tensor(self._embedding["index"])
+        values = raw.reshape(-1, raw.shape[-1]).astype(np.float32)
+        scale, zero = self._embedding["quantization"]
+        if raw.dtype != np.float32 and scale:
+            values = (values - zero) * scale
+        return values.mean(axis=0)
+
+    def analyze(
+        self, crops: Sequence[np.ndarray], top_k: int = 5, embed: bool = True
+    ) -> list[CropResult]:
+        """Top-k predictions and (when the model has one) the embedding, one inference a crop."""
         results = []
+        embed = embed and self._embedding is not None
         with self._lock:
             for crop in crops:
                 self._interpreter.set_tensor(self._input["index"], self._to_input(crop))
                 self._interpreter.invoke()
                 raw = self._interpreter.get_tensor(self._output["index"])[0]
-                results.append(self._top(self._scores(raw), top_k))
+                embedding = Embedding(self.name, self._pooled()) if embed else None
+                results.append(CropResult(self._top(self._scores(raw), top_k), embedding))
         return results
+
+    def classify(self, crops: Sequence[np.ndarray], top_k: int = 5) -> list[list[Prediction]]:
+        """Top-k predictions for each crop (uint8 RGB arrays of the model's input size)."""
+        return [result.predictions for result in self.analyze(crops, top_k, embed=False)]
 
     def _top(self, scores: np.ndarray, top_k: int) -> list[Prediction]:
         scores[self._background] = -1.0

@@ -12,7 +12,10 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .classifier import Embedding
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ class Event:
     roi_name: str = ""
     image_path: str = ""
     thumbnail_path: str = ""
+    embedding: Embedding | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON form (MQTT payload, API, web socket)."""
@@ -88,7 +92,31 @@ class SettingsChanged:
     roi: str | None = None
 
 
-Message = Event | SequenceEnded | CameraStatus | SettingsChanged
+@dataclass(slots=True, frozen=True)
+class StateChanged:
+    """A state-mode class set's verdict on one ROI: its first known state, then each change."""
+
+    camera: str
+    roi: str
+    class_set: str
+    state: str
+    score: float
+    timestamp: datetime
+    previous: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "camera": self.camera,
+            "roi": self.roi,
+            "class_set": self.class_set,
+            "state": self.state,
+            "score": self.score,
+            "previous": self.previous,
+            "timestamp": self.timestamp.isoformat(timespec="milliseconds"),
+        }
+
+
+Message = Event | SequenceEnded | CameraStatus | SettingsChanged | StateChanged
 Handler = Callable[[Message], Awaitable[None]]
 
 

@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from .cameras import CameraError, CameraSource
-from .classifier import Classifier, Prediction
+from .classifier import Classifier, CropResult, Embedding, Prediction
 from .config import CameraConfig, ModelConfig, Roi
 from .decisions import SequenceTracker, in_schedule, matching_labels
 from .events import CameraStatus, Event, EventBus, SequenceEnded, new_event_id
@@ -79,6 +79,30 @@ class Detection:
     roi: Roi
     motion: float
     matched: list[Prediction]
+    embedding: Embedding | None = None
+
+
+@dataclass
+class Crop:
+    """One ROI of one frame as the model saw it; `custom` holds labels of learned classes."""
+
+    roi: Roi
+    motion: float
+    moving: bool
+    result: CropResult
+    custom: list[Prediction] = field(default_factory=list)
+
+
+class CropObserver(Protocol):
+    """Learned classes looking at the loop's crops (the classes package); optional."""
+
+    def due(self, camera: str) -> set[str]:
+        """ROIs (slugs) to classify on this frame even when nothing moved there."""
+        ...
+
+    async def observe(self, camera: str, crops: list[Crop]) -> list[Detection]:
+        """Fill each crop's `custom` labels; return detections of states that changed."""
+        ...
 
 
 class CameraMonitor:
@@ -90,12 +114,14 @@ class CameraMonitor:
         model: Callable[[], ModelConfig],
         bus: EventBus,
         state: CameraState | None = None,
+        observer: CropObserver | None = None,
     ) -> None:
         self.config = config
         self.source = source
         self._classifier = classifier
         self._model = model
         self._bus = bus
+        self._observer = observer
         self.state = state or CameraState(config.id)
         self.log = CameraLogger(_LOGGER, {"camera": config.id})
         self._wake = asyncio.Event()
@@ -174,38 +200,59 @@ class CameraMonitor:
             for roi in rois
             if changes and changes.get(roi.slug, 0.0) > self.config.motion.min_changed_fraction
         ]
-        if not moving:
+        due = self._observer.due(self.config.id) if self._observer else set()
+        if not moving and not due:
             return 0.0
-        self.state.frames_with_motion += 1
+        if moving:
+            self.state.frames_with_motion += 1
         model = self._model()
+        targets = moving + [roi for roi in rois if roi.slug in due and roi not in moving]
         try:
-            detections = await asyncio.to_thread(
-                self._classify, frame, moving, changes or {}, model
-            )
+            results = await asyncio.to_thread(self.analyze, frame, targets, model.top_k)
         except FrameError as error:
             return await self._failed(str(error))
+        crops = [
+            Crop(roi, (changes or {}).get(roi.slug, 0.0), roi in moving, result)
+            for roi, result in zip(targets, results, strict=True)
+        ]
+        detections = await self._observe(crops)
+        for crop in crops:
+            detection = self._detection(crop, model) if crop.moving else None
+            if detection:
+                detections.append(detection)
         for detection in detections:
             await self._emit(frame, detection)
         return 0.0
 
-    def _classify(
-        self, frame: Frame, rois: list[Roi], changes: dict[str, float], model: ModelConfig
-    ) -> list[Detection]:
-        """Full-resolution decode, one crop per changed ROI, one classifier call."""
+    async def _observe(self, crops: list[Crop]) -> list[Detection]:
+        """The observer's labels and state changes; its failure never stops monitoring."""
+        if self._observer is None:
+            return []
+        try:
+            return await self._observer.observe(self.config.id, crops)
+        except Exception:
+            self.log.exception("Learned classes failed on this frame")
+            return []
+
+    def analyze(self, frame: Frame, rois: list[Roi], top_k: int) -> list[CropResult]:
+        """Full-resolution decode, one crop per ROI, one classifier call (labels, embeddings)."""
         classifier = self._classifier()
         image = frame.rgb()
         crops = [
             classifier.preprocess(image, box_to_pixels(roi.box, image.width, image.height))
             for roi in rois
         ]
-        results = classifier.classify(crops, model.top_k)
-        detections = []
-        for roi, predictions in zip(rois, results, strict=True):
-            matched = matching_labels(predictions, roi.labels, model.min_score, model.top_k)
-            self.log.debug("ROI %s: %s", roi.slug, predictions[:3])
-            if matched:
-                detections.append(Detection(roi, changes.get(roi.slug, 1.0), matched))
-        return detections
+        return classifier.analyze(crops, top_k)
+
+    def _detection(self, crop: Crop, model: ModelConfig) -> Detection | None:
+        """The labels the ROI asks for: learned classes first, then the model's own."""
+        predictions = crop.result.predictions
+        self.log.debug("ROI %s: %s %s", crop.roi.slug, crop.custom, predictions[:3])
+        matched = matching_labels(crop.custom, crop.roi.labels, 0.0, len(crop.custom))
+        matched += matching_labels(predictions, crop.roi.labels, model.min_score, model.top_k)
+        if not matched:
+            return None
+        return Detection(crop.roi, crop.motion, matched, crop.result.embedding)
 
     async def fetch(self) -> Frame:
         """One frame, recorded in the camera's state (also used by 'Refresh camera')."""
@@ -263,6 +310,7 @@ class CameraMonitor:
             image=image,
             width=width,
             height=height,
+            embedding=detection.embedding,
         )
         if self.state.today != date.today():
             self.state.today, self.state.events_today = date.today(), 0

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .cameras import open_camera
+from .classes import ClassSets
 from .classifier import Classifier
 from .config import CameraConfig, Config, ModelConfig, resolve_model_path
 from .config_file import ConfigFile, raw_camera, raw_roi
@@ -66,6 +67,7 @@ class Service:
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _model: ModelHolder | None = None
     _store: HistoryStore | None = None
+    _classes: ClassSets | None = None
     instance_id: str = ""
 
     def __post_init__(self) -> None:
@@ -79,6 +81,11 @@ class Service:
     def store(self) -> HistoryStore:
         assert self._store is not None, "service not started"
         return self._store
+
+    @property
+    def classes(self) -> ClassSets:
+        assert self._classes is not None, "service not started"
+        return self._classes
 
     @property
     def model(self) -> ModelHolder:
@@ -101,6 +108,11 @@ class Service:
         self.instance_id = await asyncio.to_thread(self._instance_id)
         self._model = await asyncio.to_thread(self.load_model, self.config.model)
         _LOGGER.info("Model %s loaded", self._model.classifier.name)
+        self._classes = ClassSets(
+            storage.path / "classes", self.bus, lambda: self.model.classifier,
+            lambda: self.config.cameras,
+        )  # fmt: skip
+        await self._classes.start()
         self.bus.subscribe("store", self._store_event)
         for factory in self.sink_factories:
             sink = factory(self)
@@ -146,7 +158,7 @@ class Service:
         self.states[camera.id] = state
         monitor = CameraMonitor(
             camera, open_camera(camera), lambda: self.model.classifier,
-            lambda: self.model.config, self.bus, state,
+            lambda: self.model.config, self.bus, state, self.classes,
         )  # fmt: skip
         self.monitors[camera.id] = monitor
         self._tasks[f"camera:{camera.id}"] = asyncio.create_task(

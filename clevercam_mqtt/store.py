@@ -26,6 +26,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from .classifier import Embedding
 from .events import Event
 from .frame import thumbnail_jpeg
 
@@ -64,6 +67,11 @@ CREATE TABLE IF NOT EXISTS event_labels (
     PRIMARY KEY (event_id, label)
 );
 CREATE INDEX IF NOT EXISTS event_labels_label ON event_labels(label);
+CREATE TABLE IF NOT EXISTS event_embeddings (
+    event_id TEXT PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
 """
 
 INDEX_FILE = "index.sqlite3"
@@ -333,6 +341,12 @@ class HistoryStore:
                 "INSERT OR IGNORE INTO event_labels VALUES (?,?,?)",
                 [(event.id, lbl, sc) for lbl, sc in zip(event.labels, event.scores, strict=True)],
             )  # fmt: skip
+            if event.embedding is not None:
+                vector = np.asarray(event.embedding.vector, dtype="<f4").tobytes()
+                self.db.execute(
+                    "INSERT INTO event_embeddings VALUES (?,?,?)",
+                    (event.id, event.embedding.model, vector),
+                )
             self.db.execute("COMMIT")
         except BaseException:
             if self.db.in_transaction:  # SQLite already rolled back on SQLITE_FULL
@@ -412,6 +426,20 @@ class HistoryStore:
         with self._lock:
             row = self.db.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
         return row_to_dict(row) if row else None
+
+    def embeddings(self, ids: Sequence[str]) -> dict[str, Embedding]:
+        """The stored embeddings of these events (events without one are left out)."""
+        found: dict[str, Embedding] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                for row in self.db.execute(
+                    f"SELECT * FROM event_embeddings WHERE event_id IN ({marks})", chunk
+                ):
+                    vector = np.frombuffer(row["vector"], dtype="<f4").astype(np.float32)
+                    found[row["event_id"]] = Embedding(row["model"], vector)
+        return found
 
     def file_path(self, event_id: str, kind: str) -> Path | None:
         """Image or thumbnail of an event, looked up by id only (never a request path)."""

@@ -21,7 +21,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ..config import ConfigError
-from ..events import CameraStatus, Event, Message, SequenceEnded, SettingsChanged
+from ..events import CameraStatus, Event, Message, SequenceEnded, SettingsChanged, StateChanged
 from ..store import EventQuery, StoreError
 from . import published
 from .topics import (
@@ -30,12 +30,14 @@ from .topics import (
     ON,
     ONLINE,
     Command,
+    StateSensor,
     Topics,
     event_payload,
     labels_payload,
     on_off,
     parse_command,
     parse_switch,
+    state_payload,
     system_payload,
 )
 
@@ -79,6 +81,9 @@ class MqttSink:
             self._remember_camera_states(camera.id)
             for roi in camera.rois:
                 self._states[self.topics.detected(camera.id, roi.slug)] = OFF.encode()
+        for state in self.service.classes.states():
+            topic = self.topics.state(state["camera"], state["roi"])
+            self._states[topic] = state_payload(state)
         self._client = self._build_client()
         self._unsubscribe = self.service.bus.subscribe("mqtt", self._on_bus)
         self._client.connect_async(self.config.host, self.config.port, self.config.keepalive)
@@ -236,17 +241,26 @@ class MqttSink:
             return
         if force:
             self._sent.clear()
-        plan = published.plan(self._published, self.service.config)
+        plan = published.plan(self._published, self.service.config, self._state_sensors())
         for topic, payload in plan.messages:
             if self._sent.get(topic) != payload:
                 client.publish(topic, payload, qos=1, retain=True)
                 self._sent[topic] = payload
+        for topic in plan.published.states:
+            self._sent.pop(topic, None)  # a state topic that is back must be cleared again
         for topic in list(self._states):
             if topic not in plan.published.states:
                 del self._states[topic]
         if plan.published != self._published:
             self._published = plan.published
             self._spawn(self._save_published(plan.published), "mqtt-save-published")
+
+    def _state_sensors(self) -> tuple[StateSensor, ...]:
+        """The ROIs that state-mode class sets watch (an enum sensor each)."""
+        return tuple(
+            StateSensor(camera, roi, class_set.spec.name, tuple(class_set.spec.classes))
+            for (camera, roi), class_set in sorted(self.service.classes.state_sets().items())
+        )
 
     async def _save_published(self, data: published.Published) -> None:
         try:
@@ -300,6 +314,8 @@ class MqttSink:
         elif isinstance(message, SettingsChanged):
             self._remember_camera_states(message.camera)
             self._announce()
+        elif isinstance(message, StateChanged):
+            self._set_state(self.topics.state(message.camera, message.roi), state_payload(message))
 
     def _on_event(self, event: Event) -> None:
         try:

@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import __version__
 from ..config import CameraConfig, Config, Roi, slugify
-from .topics import OFF, ON, Topics, event_types
+from .topics import OFF, ON, StateSensor, Topics, event_types
 
 ORIGIN = {"name": "clevercam", "sw_version": __version__}
 SERVICE_OBJECT_ID = "clevercam-service"  # has a '-', so no camera id can take it
@@ -155,7 +155,28 @@ def _roi_components(
     }
 
 
-def camera_message(config: Config, camera: CameraConfig) -> DiscoveryMessage:
+def _state_component(
+    topics: Topics, node: str, camera: CameraConfig, sensor: StateSensor
+) -> Component:
+    """An enum sensor whose options are the classes of the ROI's state-mode class set."""
+    roi = next((r for r in camera.rois if r.slug == sensor.roi), None)
+    return {
+        "platform": "sensor",
+        "unique_id": f"{node}-{camera.id}-{sensor.roi}-state",
+        "object_id": f"{camera.id}_{sensor.roi}_state",
+        "name": f"{roi.name if roi else sensor.roi} {sensor.name}",
+        "icon": "mdi:state-machine",
+        "device_class": "enum",
+        "options": list(sensor.options),
+        "state_topic": topics.state(camera.id, sensor.roi),
+        "value_template": "{{ value_json.state }}",
+        "json_attributes_topic": topics.state(camera.id, sensor.roi),
+    }
+
+
+def camera_message(
+    config: Config, camera: CameraConfig, sensors: tuple[StateSensor, ...] = ()
+) -> DiscoveryMessage:
     """One camera device with its camera-level and per-ROI entities."""
     topics = Topics(config.mqtt.topic_prefix)
     node, cid = node_id(config), camera.id
@@ -210,6 +231,9 @@ def camera_message(config: Config, camera: CameraConfig) -> DiscoveryMessage:
     }
     for roi in camera.rois:
         components.update(_roi_components(topics, node, camera, roi))
+    for sensor in sensors:
+        if sensor.camera == cid:
+            components[f"{sensor.roi}_state"] = _state_component(topics, node, camera, sensor)
     device = {
         "identifiers": [camera_device_id(config, cid)],
         "name": camera.display_name,
@@ -221,11 +245,14 @@ def camera_message(config: Config, camera: CameraConfig) -> DiscoveryMessage:
     return _device_message(config, cid, device, components)
 
 
-def discovery_messages(config: Config) -> list[DiscoveryMessage]:
+def discovery_messages(
+    config: Config, sensors: tuple[StateSensor, ...] = ()
+) -> list[DiscoveryMessage]:
     """Every discovery message of the current config (none when discovery is off)."""
     if not config.mqtt.discovery:
         return []
-    return [service_message(config), *(camera_message(config, c) for c in config.cameras)]
+    cameras = (camera_message(config, c, sensors) for c in config.cameras)
+    return [service_message(config), *cameras]
 
 
 def with_removals(message: DiscoveryMessage, previous: dict[str, str]) -> DiscoveryMessage:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..config import Config
 from .discovery import discovery_messages, with_removals
-from .topics import Topics, retained_state_topics
+from .topics import StateSensor, Topics, retained_state_topics
 
 _LOGGER = logging.getLogger(__name__)
 FILE_NAME = "mqtt_discovery.json"
@@ -63,15 +63,15 @@ def save(path: Path, published: Published) -> None:
     os.replace(tmp, path)
 
 
-def plan(previous: Published, config: Config) -> Plan:
+def plan(previous: Published, config: Config, sensors: tuple[StateSensor, ...] = ()) -> Plan:
     """Clear what is gone, then announce every current device.
 
     A device that is gone gets an empty payload; a device that lost components gets them
     as platform-only entries, which Home Assistant 2025.4 reads as "remove".
     """
     topics = Topics(config.mqtt.topic_prefix)
-    current = discovery_messages(config)
-    states = retained_state_topics(topics, config)
+    current = discovery_messages(config, sensors)
+    states = retained_state_topics(topics, config, sensors)
     current_topics = {message.topic for message in current}
     gone = sorted(set(previous.discovery) - current_topics) + sorted(previous.states - states)
     messages: list[tuple[str, bytes]] = [(topic, b"") for topic in gone]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import CameraConfig, Config
-from ..events import Event
+from ..events import Event, StateChanged
 
 ON, OFF = "ON", "OFF"
 ONLINE, OFFLINE = "online", "offline"
@@ -52,6 +52,9 @@ class Topics:
 
     def enabled(self, camera: str, roi: str) -> str:
         return f"{self.prefix}/{camera}/{roi}/enabled"
+
+    def state(self, camera: str, roi: str) -> str:
+        return f"{self.prefix}/{camera}/{roi}/state"
 
     @property
     def command_filters(self) -> tuple[str, str]:
@@ -153,13 +156,32 @@ def labels_payload(event: dict[str, Any]) -> bytes:
     return json.dumps(data).encode()
 
 
+@dataclass(frozen=True, slots=True)
+class StateSensor:
+    """A ROI watched by a state-mode class set: its states are the sensor's options."""
+
+    camera: str
+    roi: str
+    name: str
+    options: tuple[str, ...]
+
+
+def state_payload(state: StateChanged | dict[str, Any]) -> bytes:
+    """`P/C/R/state`: the ROI's current state under its class set, with the score."""
+    data = state.to_dict() if isinstance(state, StateChanged) else state
+    keys = ("state", "score", "class_set", "previous", "timestamp")
+    return json.dumps({key: data.get(key) for key in keys}).encode()
+
+
 def system_payload(info: dict[str, Any]) -> bytes:
     return json.dumps(info).encode()
 
 
-def retained_state_topics(topics: Topics, config: Config) -> set[str]:
+def retained_state_topics(
+    topics: Topics, config: Config, sensors: tuple[StateSensor, ...] = ()
+) -> set[str]:
     """Every retained state topic the current cameras can have (for clearing removed ones)."""
-    result: set[str] = set()
+    result: set[str] = {topics.state(sensor.camera, sensor.roi) for sensor in sensors}
     for camera in config.cameras:
         result |= {
             topics.snapshot(camera.id),

@@ -43,8 +43,10 @@ def camera_json(service: Service, camera_id: str) -> dict[str, Any]:
     data["url"] = redact_url(camera.url)
     data["name"] = camera.display_name
     data["has_password"] = bool(camera.password)
+    states = service.classes.roi_states(camera_id)
     for roi, raw in zip(camera.rois, data["rois"], strict=True):
         raw["slug"] = roi.slug
+        raw["state_set"] = states.get(roi.slug)  # a state-mode class set watching it, or None
     data["state"] = service.states[camera_id].to_dict() if camera_id in service.states else None
     return data
 

@@ -40,11 +40,14 @@ def _shown(camera: CameraConfig) -> dict[str, Any]:
     return data
 
 
+READ_ONLY_ROI = {"slug", "state_set"}  # what GET adds to a ROI; a round trip may send it back
+
+
 def _clean_rois(value: Any) -> Any:
     if not isinstance(value, list):
         return value
     return [
-        {k: v for k, v in roi.items() if k != "slug"} if isinstance(roi, dict) else roi
+        {k: v for k, v in roi.items() if k not in READ_ONLY_ROI} if isinstance(roi, dict) else roi
         for roi in value
     ]
 

@@ -111,9 +111,13 @@ async def set_model(request: web.Request) -> web.Response:
 
 @routes.get("/api/labels")
 async def labels(request: web.Request) -> web.Response:
-    """The loaded model's labels, for the autocomplete of ROI label lists."""
+    """The loaded model's labels, for the autocomplete of ROI label lists.
+
+    The classes of label-mode class sets come first: a ROI can list them too.
+    """
     check_params(request.query)
-    classifier = service_of(request).model.classifier
-    return web.json_response(
-        {"model": classifier.name, "labels": [v for v in classifier.labels if v != "background"]}
-    )
+    service = service_of(request)
+    classifier = service.model.classifier
+    learned = service.classes.label_names()
+    model_labels = [v for v in classifier.labels if v != "background" and v not in learned]
+    return web.json_response({"model": classifier.name, "labels": [*learned, *model_labels]})

@@ -17,6 +17,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 PAGES = {
     "/": "index.html",
     "/cameras": "cameras.html",
+    "/classes": "classes.html",
     "/system": "system.html",
     "/login": "login.html",
 }

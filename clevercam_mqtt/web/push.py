@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from ..events import CameraStatus, Event, Message, SequenceEnded, SettingsChanged
+from ..events import CameraStatus, Event, Message, SequenceEnded, SettingsChanged, StateChanged
 from ..service import Service
 
 _LOGGER = logging.getLogger(__name__)
@@ -29,6 +29,8 @@ def message_json(service: Service, message: Message) -> dict[str, Any]:
     if isinstance(message, CameraStatus):
         return {"type": "camera_status", "camera": message.camera, "ok": message.ok,
                 "error": message.error}  # fmt: skip
+    if isinstance(message, StateChanged):
+        return {"type": "state", **message.to_dict()}
     assert isinstance(message, SettingsChanged)
     from .api import camera_json
 

@@ -15,6 +15,7 @@ from ..notify.api import routes as notify_routes
 from ..service import Service
 from . import api, auth, models_api
 from .auth import ACCESS_KEY, Access, guard
+from .classes_api import routes as classes_routes
 from .pages import add_pages
 from .push import PushHub
 
@@ -43,6 +44,7 @@ def create_app(service: Service, hub: PushHub) -> web.Application:
     app.add_routes(models_api.routes)
     app.add_routes(auth.routes)
     app.add_routes(notify_routes)
+    app.add_routes(classes_routes)
     app.router.add_get("/api/ws", hub.handle)
     add_pages(app)
     app.on_response_prepare.append(_security_headers)  # type: ignore[arg-type]

@@ -1,10 +1,10 @@
 """Keeps one service's cameras and system figures, fed by `/api/ws` push.
 
-The push socket carries events, sequence ends, camera status and settings. A periodic
-refresh (the options' scan interval) fetches the full state and the system figures, and is
-the fallback while the socket is down. When the socket drops, one refresh runs at once: if
-the service is gone too, the entities go unavailable (logged once by the coordinator), and
-the socket's reconnect loop brings them back by itself.
+The push socket carries events, sequence ends, camera status, settings and learned states.
+A periodic refresh (the options' scan interval) fetches the full state and the system
+figures, and is the fallback while the socket is down. When the socket drops, one refresh
+runs at once: if the service is gone too, the entities go unavailable (logged once by the
+coordinator), and the socket's reconnect loop brings them back by itself.
 """
 
 from __future__ import annotations
@@ -192,6 +192,12 @@ class CleverCamCoordinator(DataUpdateCoordinator[CleverCamData]):
             state["ok"], state["error"] = message.get("ok"), message.get("error")
         elif kind == "camera" and isinstance(message.get("data"), dict):
             data.cameras[message["data"]["id"]] = message["data"]
+        elif kind == "state":
+            state_set = _state_set(data, message)
+            if state_set is None:  # a set this entry does not know yet: fetch the cameras
+                await self.async_request_refresh()
+                return
+            state_set["state"], state_set["score"] = message.get("state"), message.get("score")
         else:
             return
         self.async_update_listeners()
@@ -201,6 +207,16 @@ class CleverCamCoordinator(DataUpdateCoordinator[CleverCamData]):
         """A camera dict returned by an action (switch, refresh) is the newest state."""
         self.data.cameras[camera["id"]] = camera
         self.async_update_listeners()
+
+
+def _state_set(data: CleverCamData, message: Message) -> dict[str, Any] | None:
+    """The ROI's state-mode class set that a `state` push message is about, if known."""
+    camera = data.cameras.get(str(message.get("camera"))) or {}
+    for roi in camera.get("rois", []):
+        state_set = roi.get("state_set")
+        if roi.get("slug") == message.get("roi") and state_set:
+            return state_set if state_set.get("class_set") == message.get("class_set") else None
+    return None
 
 
 def _note_event(data: CleverCamData, event: dict[str, Any] | None) -> None:

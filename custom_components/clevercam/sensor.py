@@ -1,4 +1,5 @@
-"""Sensors: last labels of each ROI, events today; RAM, disk and history of the service."""
+"""Sensors: last labels (and learned state) of each ROI, events today; RAM, disk and history
+of the service."""
 
 from __future__ import annotations
 
@@ -95,6 +96,8 @@ def _entities(coordinator: CleverCamCoordinator, camera: dict[str, Any]) -> Iter
     yield EventsTodaySensor(coordinator, camera["id"], "events_today")
     for roi in camera.get("rois", []):
         yield LastLabelsSensor(coordinator, camera["id"], "last_labels", roi["slug"])
+        if roi.get("state_set"):
+            yield RoiStateSensor(coordinator, camera["id"], "state", roi["slug"])
 
 
 class SystemSensor(CleverCamServiceEntity, SensorEntity):
@@ -156,6 +159,40 @@ class LastLabelsSensor(CleverCamCameraEntity, SensorEntity):
             },
             "event_id": event.get("id"),
             "time": event.get("timestamp"),
+        }
+
+
+class RoiStateSensor(CleverCamCameraEntity, SensorEntity):
+    """The ROI's state under the state-mode class set watching it: one of the set's classes."""
+
+    _attr_translation_key = "roi_state"
+    _attr_device_class = SensorDeviceClass.ENUM
+
+    @property
+    def _state_set(self) -> dict[str, Any]:
+        return self.roi.get("state_set") or {}
+
+    @property
+    def available(self) -> bool:
+        """Unavailable also once no state-mode class set watches the ROI any more."""
+        return super().available and bool(self._state_set)
+
+    @property
+    def options(self) -> list[str]:
+        return [str(option) for option in self._state_set.get("options", [])]
+
+    @property
+    def native_value(self) -> str | None:
+        state = self._state_set.get("state")
+        return str(state) if state in self.options else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        if not self._state_set:
+            return None
+        return {
+            "class_set": self._state_set.get("class_set"),
+            "score": self._state_set.get("score"),
         }
 
 

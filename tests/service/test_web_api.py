@@ -511,7 +511,8 @@ PUBLIC = {"/api/health", "/api/login", "/api/logout", "/login", "/static/{name}"
 
 def _routes(app: aiohttp.web.Application, event_id: str) -> list[tuple[str, str, str]]:
     """(method, url, route) of every route the app serves, with real ids filled in."""
-    values = {"event_id": event_id, "camera_id": "driveway", "roi": "gate", "name": "app.css"}
+    values = {"event_id": event_id, "camera_id": "driveway", "roi": "gate", "name": "app.css",
+              "slug": "cup", "example_id": "x1"}  # fmt: skip
     found = []
     for route in app.router.routes():
         resource = route.resource

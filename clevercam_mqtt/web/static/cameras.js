@@ -1,5 +1,6 @@
 // Cameras page: live preview with ROIs drawn by dragging, camera settings, model choice.
 
+import { renderCapture } from "/static/classes-ui.js";
 import { $, api, connectPush, el, formatTime, setupHeader, toast } from "/static/common.js";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -45,6 +46,7 @@ function selectCamera(id, force = false) {
   resetDraft();
   renderTabs();
   $("#test-results").replaceChildren();
+  renderCapture($("#capture"), current);
   loadPreview();
 }
 

@@ -1,5 +1,6 @@
 // History page: filters with counts, hour histogram, thumbnail grid, viewer, zip and delete.
 
+import { setupAddToClass } from "/static/classes-ui.js";
 import { $, api, connectPush, el, formatTime, isoDay, setupHeader, toast } from "/static/common.js";
 
 const PAGE_SIZE = 60;
@@ -229,6 +230,7 @@ function renderPager() {
 function renderSelection() {
   $("#selected").textContent = `${selected.size} selected`;
   $("#zip").disabled = selected.size === 0;
+  $("#add-to-class").disabled = selected.size === 0;
   $("#delete").disabled = selected.size === 0;
 }
 
@@ -388,6 +390,7 @@ async function main() {
     renderSelection();
   });
   $("#zip").addEventListener("click", downloadZip);
+  setupAddToClass(() => [...selected]);
   $("#delete").addEventListener("click", deleteSelected);
   $("#viewer-close").addEventListener("click", closeViewer);
   $("#viewer-prev").addEventListener("click", () => openViewer(Math.max(0, viewing - 1)));

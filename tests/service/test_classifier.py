@@ -11,20 +11,16 @@ import skimage.data
 from PIL import Image
 
 from clevercam_mqtt.classifier import Classifier, ModelError
-from clevercam_mqtt.config import DEFAULT_MODEL
 from tests.helpers.float_model import COLOURS, SHARPNESS, colour_weights, write_colour_model
+from tests.helpers.paths import DRIVEWAY, MODEL_DIR, require
 
 CAT_LABELS = {"Egyptian cat", "tabby", "tiger cat"}
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO.parent / "shared" / "samples"
 
 
 def shared_model_dir() -> Path:
-    """The pretrained MobileNet V3 in ../shared (beside the repository, also in CI)."""
-    folder = REPO.parent / "shared" / "models" / DEFAULT_MODEL
-    if not (folder / "model.tflite").is_file():
-        pytest.skip(f"shared model not found at {folder}")
-    return folder
+    """The pretrained MobileNet V3 in ../shared; missing, the test fails."""
+    return require(MODEL_DIR)
 
 
 def photo(name: str) -> Image.Image:
@@ -74,7 +70,7 @@ def test_uint8_mobilenet_scores_are_probabilities(mobilenet: Classifier) -> None
 
 def test_uint8_mobilenet_classifies_a_box_of_a_scene(mobilenet: Classifier) -> None:
     """The crop box path: a cat pasted into the driveway is found in its box, not elsewhere."""
-    scene = Image.open(SAMPLES / "driveway_van.jpg").convert("RGB")
+    scene = Image.open(require(DRIVEWAY)).convert("RGB")
     cat = photo("chelsea")
     scene.paste(cat, (50, 50))
     box = (50, 50, 50 + cat.width, 50 + cat.height)
@@ -122,7 +118,7 @@ def test_float_model_names_the_colour_of_real_photos(
 
 
 def test_float_model_names_the_driveway_grey(colour_model: Classifier) -> None:
-    scene = Image.open(SAMPLES / "driveway_van.jpg").convert("RGB")
+    scene = Image.open(require(DRIVEWAY)).convert("RGB")
     assert colour_model.classify_image(scene, top_k=1)[0].label == "grey"
 
 

@@ -36,16 +36,15 @@ from clevercam_mqtt.model_catalog import (
     main_fetch,
     main_list,
 )
+from tests.helpers.paths import MODEL_DIR, require
 
 CAT_LABELS = {"Egyptian cat", "tabby", "tiger cat"}
 REPO = Path(__file__).resolve().parents[2]
 
 
 def shared_model_dir() -> Path:
-    folder = REPO.parent / "shared" / "models" / DEFAULT_MODEL
-    if not (folder / "model.tflite").is_file():
-        pytest.skip(f"shared model not found at {folder}")
-    return folder
+    """The pretrained MobileNet V3 in ../shared; missing, the test fails."""
+    return require(MODEL_DIR)
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

@@ -2,12 +2,15 @@
 
 By default only keyframes are decoded (`skip_frame = "NONKEY"`): cameras send one every
 1-4 s, which suits a check period of seconds at a small part of the CPU that decoding every
-frame costs (`decode: all` samples every frame). The worker keeps only the newest frame and
-`fetch()` hands out each frame once, waiting for the next one when the loop is faster than
-the stream. Credentials are put into the URL only inside the worker; logs and errors show
-the redacted URL. FFmpeg keeps the packets it reads while probing a new stream and would
-hand them over as if live; `fflags=nobuffer` drops them, so the first frame after a
-connect is fresh (and marked `baseline`: a reconnect is never "motion").
+frame costs (`decode: all` samples every frame). Every packet is read, but the worker keeps
+only the newest keyframe and decodes it when a fetch asks for a frame, so a check period
+longer than the keyframe interval decodes fewer keyframes still. `fetch()` hands out each
+frame once, waiting for the next one when the loop is faster than the stream.
+
+Credentials are put into the URL only inside the worker; logs and errors show the redacted
+URL. FFmpeg keeps the packets it reads while probing a new stream and would hand them over
+as if live; `fflags=nobuffer` drops them, so the first frame after a connect is fresh (and
+marked `baseline`: a reconnect is never "motion").
 """
 
 from __future__ import annotations
@@ -105,10 +108,12 @@ class _Latest:
     frame: DecodedFrame | None = None
     frame_connection: int = 0
     decoded: int = 0
+    keyframes: int = 0
     handed: int = 0
     handed_connection: int = 0
     connection: int = 0
     connecting: bool = False
+    waiting: bool = False
     error: str | None = None
     retry_at: float = 0.0
     last_packet: float = 0.0
@@ -177,6 +182,7 @@ class RtspCamera(CameraSource):
                 return self._hand_out()
             if shared.error is not None and (shared.retry_at > deadline or now >= deadline):
                 raise CameraError(shared.error)
+            shared.waiting = True  # the worker decodes the next keyframe it has
             if now < deadline:
                 return None
             if shared.connecting:  # av.open gives its own verdict within `timeout`
@@ -224,6 +230,8 @@ class RtspCamera(CameraSource):
         with self._lock:
             info = dict(self._shared.info)
             frame = self._shared.frame
+            info["keyframes received"] = self._shared.keyframes
+            info["frames decoded"] = self._shared.decoded
         info["transport"] = self.config.rtsp_transport
         info["decode"] = self.config.decode
         if self.config.snapshot_url:
@@ -333,6 +341,8 @@ class RtspCamera(CameraSource):
                 "connect": f"{connected - begin:.2f} s",
             }
         keyframes = _KeyframeClock()
+        lazy = self.config.decode == "keyframes"
+        pending: Packet | None = None
         first = True
         for packet in container.demux(stream):
             if self._stop.is_set() or self._idle():
@@ -341,20 +351,31 @@ class RtspCamera(CameraSource):
                 continue  # the flush packet at the end of the stream
             now = time.monotonic()
             interval = keyframes.packet(packet, now)
+            with self._lock:
+                self._shared.last_packet = now
+                self._shared.keyframes += packet.is_keyframe
+                if interval:
+                    self._shared.info["keyframe interval"] = interval
+                wanted = self._shared.waiting or first
+            if lazy:
+                # Keep the newest keyframe and decode it only when a fetch wants a frame
+                # (and the first one, which also hands the decoder the parameter sets).
+                if packet.is_keyframe:
+                    pending = packet
+                if pending is None or not wanted:
+                    continue
+                packet, pending = pending, None
             try:
                 frames = packet.decode()
             except av.error.InvalidDataError:
                 frames = []  # one damaged packet; the decoder recovers at the next keyframe
-            with self._lock:
-                self._shared.last_packet = now
-                if interval:
-                    self._shared.info["keyframe interval"] = interval
             for video in frames:
                 frame = DecodedFrame(video, datetime.now().astimezone())
                 with self._lock:
                     shared = self._shared
                     shared.frame, shared.frame_connection = frame, connection
                     shared.decoded += 1
+                    shared.waiting = False
                     if first:
                         shared.info["resolution"] = f"{video.width}x{video.height}"
                         shared.info["pixel format"] = video.format.name

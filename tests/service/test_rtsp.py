@@ -70,6 +70,18 @@ async def test_cat_gives_one_sequence_with_the_stream_frame(
         assert path is not None and path.read_bytes()[:2] == b"\xff\xd8"
 
 
+async def test_a_long_check_period_decodes_only_the_keyframes_it_checks(
+    tmp_path: Path, rtsp_camera: RtspServer
+):
+    cam = camera_config(rtsp_camera.url(), check_period=3)  # a keyframe every second
+    async with running_service(tmp_path, service_config(tmp_path, [cam])) as service:
+        await _frames(service, 3)
+        facts = service.monitors["driveway"].source.describe()
+        checked = service.states["driveway"].frames_checked
+        assert facts["frames decoded"] <= checked + 1
+        assert facts["keyframes received"] > facts["frames decoded"]
+
+
 async def test_espresso_moves_but_is_no_event_when_decoding_every_frame(
     tmp_path: Path, rtsp_camera: RtspServer
 ):

@@ -2,13 +2,16 @@
 
 One 1080p 15 fps H.264 stream (a camera-like clip: the driveway photo with sensor noise
 and a cat walking across, about 4 Mbit/s, no B-frames) is served by GStreamer's RTSP
-server, and three readers watch it side by side, in one run:
+server, and four readers watch it side by side, in one run:
 
-- clevercam `decode: keyframes` (RtspCamera, `skip_frame = NONKEY`), taking each frame and
-  its 1/8 grey picture as the monitor does;
-- clevercam `decode: all`, taking every frame the same way;
+- clevercam `decode: keyframes` checked every 5 s (the default check period): the newest
+  keyframe is decoded only when a check asks for it;
+- clevercam `decode: keyframes` checking every keyframe (a check period shorter than the
+  keyframe interval);
+- clevercam `decode: all`, checking every frame;
 - `ffmpeg -i rtsp://... -f rawvideo -pix_fmt yuv420p pipe:`, the way NVRs decode.
 
+Each clevercam reader fetches like the monitor and computes the 1/8 grey motion picture.
 Each reader's CPU time (all threads) over the same window is reported as % of one core.
 Run from the repository: `python -m bench.rtsp_cpu [--seconds 30] [--gop 30]`.
 Needs ffmpeg (with libx264, to make the clip and as the NVR reference) and the RTSP test
@@ -57,21 +60,27 @@ def make_clip(folder: Path, seconds: float, gop: int, kbps: int, noise: int) -> 
     return clip
 
 
-async def read(url: str, decode: str, warmup: float, seconds: float) -> dict[str, float]:
-    """One clevercam reader: fetch every frame it offers and compute the motion picture."""
+async def read(url: str, decode: str, period: float, warmup: float, seconds: float) -> dict:
+    """One clevercam reader, paced like the monitor: fetch, 1/8 grey picture, sleep."""
     from clevercam_mqtt.cameras.rtsp import RtspCamera
     from clevercam_mqtt.config import CameraConfig
 
-    camera = RtspCamera(CameraConfig(id="bench", url=url, decode=decode, check_period=0.05))
+    config = CameraConfig(id="bench", url=url, decode=decode, check_period=max(period, 0.05))
+    camera = RtspCamera(config)
+
+    async def check() -> None:
+        started = time.monotonic()
+        frame = await camera.fetch()
+        await asyncio.to_thread(frame.grey, 8)
+        await asyncio.sleep(period - (time.monotonic() - started))
+
     try:
         started = time.monotonic()
         while time.monotonic() - started < warmup:
-            frame = await camera.fetch()
-            await asyncio.to_thread(frame.grey, 8)
+            await check()
         cpu_start, window_start, frames = time.process_time(), time.monotonic(), 0
         while time.monotonic() - window_start < seconds:
-            frame = await camera.fetch()
-            await asyncio.to_thread(frame.grey, 8)
+            await check()
             frames += 1
         return {
             "cpu": time.process_time() - cpu_start,
@@ -107,14 +116,22 @@ def compare(
         shutil.rmtree(folder, ignore_errors=True)
 
 
+READERS = {
+    # name: (decode, check period in seconds; 0 = every frame the mode offers)
+    "keyframes, check_period 5 s": ("keyframes", 5.0),
+    "keyframes, every keyframe": ("keyframes", 0.0),
+    "every frame": ("all", 0.0),
+}
+
+
 def _run_readers(url: str, seconds: float, warmup: float) -> dict[str, dict[str, float]]:
     readers = {
-        decode: subprocess.Popen(
-            [sys.executable, "-m", "bench.rtsp_cpu", "--reader", decode, "--url", url,
-             "--warmup", str(warmup), "--seconds", str(seconds)],
+        name: subprocess.Popen(
+            [sys.executable, "-m", "bench.rtsp_cpu", "--reader", decode, "--period", str(period),
+             "--url", url, "--warmup", str(warmup), "--seconds", str(seconds)],
             stdout=subprocess.PIPE,
         )
-        for decode in ("keyframes", "all")
+        for name, (decode, period) in READERS.items()
     }  # fmt: skip
     ffmpeg = subprocess.Popen(
         ["ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", url,
@@ -129,29 +146,28 @@ def _run_readers(url: str, seconds: float, warmup: float) -> dict[str, dict[str,
     ffmpeg.terminate()
     ffmpeg.wait()
     results = {"ffmpeg": {"cpu": ffmpeg_cpu, "wall": wall, "frames": round(wall * FPS)}}
-    for decode, process in readers.items():
+    for name, process in readers.items():
         out, _ = process.communicate(timeout=warmup + seconds + 60)
-        results[decode] = json.loads(out)
+        results[name] = json.loads(out)
     return results
 
 
 def report(results: dict[str, dict[str, float]], gop: int, kbps: int, noise: int) -> str:
-    rows = [
-        ("clevercam, keyframes only", results["keyframes"]),
-        ("clevercam, every frame", results["all"]),
-        ("ffmpeg to raw frames (NVR style)", results["ffmpeg"]),
-    ]
+    rows = [(f"clevercam, {name}", results[name]) for name in READERS]
+    rows.append(("ffmpeg to raw frames (NVR style)", results["ffmpeg"]))
     lines = [
         f"1080p {FPS} fps H.264, keyframe every {gop} frames ({gop / FPS:g} s), {kbps} kbit/s, "
         f"sensor noise {noise}, "
         f"{psutil.cpu_count()} cores ({_cpu_name()})",
-        f"{'reader':<34} {'CPU % of one core':>18} {'frames/s':>9}",
+        f"{'reader':<44} {'CPU % of one core':>18} {'frames/s':>9}",
     ]
     for name, result in rows:
         share = 100 * result["cpu"] / result["wall"]
-        lines.append(f"{name:<34} {share:>17.1f}% {result['frames'] / result['wall']:>9.2f}")
-    ratio = results["keyframes"]["cpu"] / results["all"]["cpu"]
-    lines.append(f"keyframes / every frame = {ratio:.3f} (1/{1 / ratio:.1f})")
+        lines.append(f"{name:<44} {share:>17.1f}% {result['frames'] / result['wall']:>9.2f}")
+    every = results["every frame"]["cpu"] / results["every frame"]["wall"]
+    for name in list(READERS)[:2]:
+        ratio = results[name]["cpu"] / results[name]["wall"] / every
+        lines.append(f"{name} / every frame = {ratio:.3f} (1/{1 / ratio:.1f})")
     return "\n".join(lines)
 
 
@@ -171,9 +187,10 @@ def main() -> None:
     parser.add_argument("--noise", type=int, default=5, help="temporal noise (ffmpeg alls)")
     parser.add_argument("--reader", choices=["keyframes", "all"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--period", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.reader:
-        result = asyncio.run(read(args.url, args.reader, args.warmup, args.seconds))
+        result = asyncio.run(read(args.url, args.reader, args.period, args.warmup, args.seconds))
         print(json.dumps(result))
         return
     results = compare(args.seconds, args.warmup, args.gop, args.kbps, args.noise)

@@ -2,7 +2,8 @@
 
 The real service watches one camera: either GStreamer's RTSP server (H.264, 15 fps, a
 keyframe every GOP frames, `decode: keyframes`) or lighttpd serving a snapshot polled
-every `check_period`. Each trial pastes the cat into the watched ROI and times the Event
+every `check_period`. Each trial waits a random part of the period (so changes come out of
+step with the checks and keyframes), pastes the cat into the watched ROI and times the Event
 on the service's bus, then clears the scene again and waits until the service has seen it.
 Run from the repository: `python -m bench.rtsp_latency [--trials 10]`.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import tempfile
 import time
@@ -27,8 +29,10 @@ from tests.helpers.waiting import wait_for
 FPS = 15
 
 
-async def trials(url: str, set_image: Callable[[bytes], None], count: int, **camera) -> list[float]:
-    """Seconds from each scene change to its event."""
+async def trials(
+    url: str, set_image: Callable[[bytes], None], count: int, spread: float, **camera
+) -> list[float]:
+    """Seconds from each scene change to its event; changes come at random phases."""
     cat, empty = scene_jpeg("cat"), scene_jpeg("empty")
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
@@ -44,7 +48,10 @@ async def trials(url: str, set_image: Callable[[bytes], None], count: int, **cam
             state = service.states["driveway"]
             await wait_for(lambda: state.frames_checked >= 2, 30, "the first frames")
             latencies = []
+            rng = random.Random(1)
             for _ in range(count):
+                # Out of step with the checks and keyframes, as a real cat is.
+                await asyncio.sleep(rng.uniform(0, spread))
                 before = len(arrived)
                 set_image(cat)
                 changed = time.monotonic()
@@ -71,7 +78,7 @@ async def main(count: int, gops: list[int], periods: list[float]) -> None:
         server.set_image(scene_jpeg("empty"))
         server.start()
         try:
-            values = await trials(server.url(), server.set_image, count, check_period=1)
+            values = await trials(server.url(), server.set_image, count, gop / FPS, check_period=1)
         finally:
             server.close()
         lines.append(summary(f"RTSP keyframes, keyframe every {gop / FPS:g} s", values))
@@ -80,7 +87,9 @@ async def main(count: int, gops: list[int], periods: list[float]) -> None:
         camera.set_image(scene_jpeg("empty"))
         camera.start()
         try:
-            values = await trials(camera.url(), camera.set_image, count, check_period=period)
+            values = await trials(
+                camera.url(), camera.set_image, count, period, check_period=period
+            )
         finally:
             camera.close()
         lines.append(summary(f"HTTP snapshot, check_period {period:g} s", values))

@@ -263,10 +263,11 @@ class RtspCamera(CameraSource):
         while not self._stop.is_set():
             if self._idle():
                 self._wanted.clear()
-                _LOGGER.info(
-                    "[%s] no frame wanted; RTSP stream closed until needed", self.config.id
-                )
-                self._wanted.wait()
+                if self._idle():  # a fetch between the two checks has set `_wanted` again
+                    _LOGGER.info(
+                        "[%s] no frame wanted; RTSP stream closed until needed", self.config.id
+                    )
+                    self._wanted.wait()
                 continue
             decoded = self._shared.decoded
             try:
@@ -316,7 +317,8 @@ class RtspCamera(CameraSource):
         except av.FFmpegError as error:
             raise read_error(error, timeout) from None
         finally:
-            container.close()
+            with contextlib.suppress(av.FFmpegError):  # its message would repeat the URL
+                container.close()
 
     def _decode(self, container: InputContainer, begin: float) -> None:
         import av

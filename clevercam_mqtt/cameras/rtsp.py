@@ -113,6 +113,7 @@ class _Latest:
     handed_connection: int = 0
     connection: int = 0
     connecting: bool = False
+    idle: bool = False
     waiting: bool = False
     error: str | None = None
     retry_at: float = 0.0
@@ -156,22 +157,29 @@ class RtspCamera(CameraSource):
         if self._thread is None:
             await asyncio.to_thread(_import_av)
             self._loop, self._changed = asyncio.get_running_loop(), asyncio.Event()
+        with self._lock:
+            self._shared.last_fetch = time.monotonic()
+        if self._thread is None:
             self._thread = threading.Thread(
                 target=self._run, name=f"rtsp:{self.config.id}", daemon=True
             )
             self._thread.start()
         assert self._changed is not None
-        with self._lock:
-            self._shared.last_fetch = time.monotonic()
         self._wanted.set()  # wakes a worker that closed an unused stream
         deadline = time.monotonic() + self.config.timeout
-        while True:
-            self._changed.clear()
-            frame = self._take(deadline)
-            if frame is not None:
-                return frame
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), max(0.05, deadline - time.monotonic()))
+        try:
+            while True:
+                self._changed.clear()
+                frame = self._take(deadline)
+                if frame is not None:
+                    return frame
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._changed.wait(), max(0.05, deadline - time.monotonic())
+                    )
+        finally:
+            with self._lock:
+                self._shared.waiting = False
 
     def _take(self, deadline: float) -> DecodedFrame | None:
         """A frame not handed out yet; None to wait on; raises when waiting is pointless."""
@@ -182,7 +190,7 @@ class RtspCamera(CameraSource):
                 return self._hand_out()
             if shared.error is not None and (shared.retry_at > deadline or now >= deadline):
                 raise CameraError(shared.error)
-            shared.waiting = True  # the worker decodes the next keyframe it has
+            shared.waiting = True  # the worker decodes the next keyframe, and stays connected
             if now < deadline:
                 return None
             if shared.connecting:  # av.open gives its own verdict within `timeout`
@@ -232,6 +240,8 @@ class RtspCamera(CameraSource):
             frame = self._shared.frame
             info["keyframes received"] = self._shared.keyframes
             info["frames decoded"] = self._shared.decoded
+            if self._shared.idle:
+                info["stream"] = "closed until a check wants a frame"
         info["transport"] = self.config.rtsp_transport
         info["decode"] = self.config.decode
         if self.config.snapshot_url:
@@ -267,7 +277,9 @@ class RtspCamera(CameraSource):
                     _LOGGER.info(
                         "[%s] no frame wanted; RTSP stream closed until needed", self.config.id
                     )
+                    self._set_idle(True)
                     self._wanted.wait()
+                    self._set_idle(False)
                 continue
             decoded = self._shared.decoded
             try:
@@ -293,9 +305,14 @@ class RtspCamera(CameraSource):
             self._notify()
             self._stop.wait(delay)
 
+    def _set_idle(self, idle: bool) -> None:
+        with self._lock:
+            self._shared.idle = idle
+
     def _idle(self) -> bool:
         with self._lock:
-            return time.monotonic() - self._shared.last_fetch > self._idle_after
+            shared = self._shared
+            return not shared.waiting and time.monotonic() - shared.last_fetch > self._idle_after
 
     def _read_stream(self) -> None:
         """One connection: open, then decode until the stream ends, stalls or is not wanted."""

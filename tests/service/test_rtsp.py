@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from clevercam_mqtt.__main__ import main
-from clevercam_mqtt.cameras import CameraError, open_camera, redact_url
+from clevercam_mqtt.cameras import CameraError, open_camera, redact_url, rtsp
 from clevercam_mqtt.cameras.rtsp import MISSING_AV, stream_url
 from clevercam_mqtt.config import CameraConfig
 from clevercam_mqtt.events import CameraStatus
@@ -225,6 +225,23 @@ def test_check_camera_describes_the_stream(
     assert "codec: h264" in out
     assert "keyframe interval: 1.0 s (10 frames)" in out
     assert saved.read_bytes()[:2] == b"\xff\xd8"
+
+
+async def test_an_unused_stream_closes_and_reopens_as_a_new_baseline(
+    rtsp_camera: RtspServer, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(rtsp, "IDLE_AFTER", 1.0)  # monitoring paused for a while
+    source = open_camera(CameraConfig(id="cam", url=rtsp_camera.url(), check_period=0.1))
+    try:
+        first = await source.fetch()
+        assert first.baseline is True
+        assert (await source.fetch()).baseline is False
+        await wait_for(lambda: "stream" in source.describe(), 10, "the stream to close")
+        again = await source.fetch()
+        assert again.baseline is True and again is not first
+        assert "stream" not in source.describe()
+    finally:
+        await source.close()
 
 
 async def test_missing_pyav_is_a_clear_camera_error(monkeypatch: pytest.MonkeyPatch):

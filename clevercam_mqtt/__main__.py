@@ -102,6 +102,8 @@ def check_camera(config_path: Path, camera_id: str, save: Path | None) -> int:
             started = time.monotonic()
             frame = await source.fetch()
             latency = (time.monotonic() - started) * 1000
+            if source.keeps_connection:
+                frame = await source.fetch()  # a second keyframe tells the keyframe interval
             width, height = frame.size
             print(f"{camera_id}: {width}x{height}, {latency:.0f} ms")
             for key, value in source.describe().items():

@@ -160,7 +160,16 @@ class CameraConfig(Base):
     rois: list[Roi] = Field(default_factory=list)
     rtsp_transport: Literal["tcp", "udp"] = "tcp"
     decode: Literal["keyframes", "all"] = "keyframes"
-    snapshot_url: str | None = None
+    snapshot_url: str | None = Field(
+        None, description="RTSP cameras: HTTP snapshot URL for the stored event images."
+    )
+
+    @field_validator("snapshot_url")
+    @classmethod
+    def _snapshot_url(cls, url: str | None) -> str | None:
+        if url is not None and url.split("://", 1)[0].lower() not in ("http", "https"):
+            raise ValueError("must start with http:// or https://")
+        return url
 
     @field_validator("url")
     @classmethod

@@ -295,8 +295,7 @@ class CameraMonitor:
         if ended:
             await self._publish_sequence_end(ended)
         self._sequence_rois.add(detection.roi.slug)
-        image = await asyncio.to_thread(frame.jpeg)
-        width, height = frame.size
+        image, (width, height) = await self.source.event_image(frame)
         event = Event(
             id=event_id,
             camera=self.config.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from abc import ABC, abstractmethod
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +29,10 @@ class CameraSource(ABC):
     def keeps_connection(self) -> bool:
         """True for streams whose frames arrive on their own (a reconnect resets motion)."""
         return False
+
+    async def event_image(self, frame: Frame) -> tuple[bytes, tuple[int, int]]:
+        """JPEG and size stored with an event on `frame` (a source may have a better picture)."""
+        return await asyncio.to_thread(frame.jpeg), frame.size
 
     def describe(self) -> dict[str, object]:
         """Extra facts for check-camera (codec, keyframe interval...)."""
@@ -66,7 +71,7 @@ def open_camera(config: CameraConfig) -> CameraSource:
 
         return DemoCamera(config)
     if scheme in ("rtsp", "rtsps"):
-        from .rtsp import RtspCamera  # type: ignore[import-not-found,unused-ignore]
+        from .rtsp import RtspCamera
 
-        return RtspCamera(config)  # type: ignore[no-any-return,unused-ignore]
+        return RtspCamera(config)
     raise CameraError(f"unsupported camera URL scheme {scheme!r}")

@@ -41,6 +41,8 @@ def camera_json(service: Service, camera_id: str) -> dict[str, Any]:
     camera = service.config.camera(camera_id)
     data = camera.model_dump(mode="json", exclude={"password"})
     data["url"] = redact_url(camera.url)
+    if camera.snapshot_url:
+        data["snapshot_url"] = redact_url(camera.snapshot_url)
     data["name"] = camera.display_name
     data["has_password"] = bool(camera.password)
     states = service.classes.roi_states(camera_id)

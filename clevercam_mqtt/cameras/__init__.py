@@ -49,9 +49,7 @@ def redact_url(url: str) -> str:
     query = _SECRET_QUERY.sub(r"\1\2=***", parts.query)
     if parts.username is None and parts.password is None and query == parts.query:
         return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    host = parts.netloc.rpartition("@")[2]  # keeps an IPv6 host's brackets and the port
     return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
 
 

@@ -102,3 +102,4 @@ async def test_missing_path_and_bad_credentials(camera: LocalCamera) -> None:
 def test_urls_lose_their_credentials_in_messages() -> None:
     assert redact_url("http://admin:pw@cam.local:8080/snap.jpg") == "http://cam.local:8080/snap.jpg"
     assert redact_url("rtsp://cam/stream") == "rtsp://cam/stream"
+    assert redact_url("rtsp://u:p@[fe80::1]:554/s") == "rtsp://[fe80::1]:554/s"

@@ -3,16 +3,14 @@ from the cameras page, train, watch the state, add a history event to a class.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Page, expect
 
 from clevercam_mqtt.service import Service
 from clevercam_mqtt.store import EventQuery
 from tests.helpers.camera import LocalCamera
-from tests.helpers.classes import FreshCamera, show
+from tests.helpers.classes import show
 from tests.helpers.scenes import scene_jpeg
 from tests.helpers.service import base_url, camera_config, running_service, service_config
 from tests.helpers.variations import Variation, cup_training
@@ -21,16 +19,6 @@ from tests.helpers.waiting import wait_for
 from .conftest import NewPage, screenshot
 
 CUP = Variation("espresso", (0.3, 0.3, 0.8, 0.8))
-
-
-@pytest.fixture
-def camera() -> Iterator[LocalCamera]:
-    """The driveway camera, serving each new scene at once."""
-    cam = FreshCamera()
-    cam.set_image(scene_jpeg("empty"))
-    cam.start()
-    yield cam
-    cam.close()
 
 
 async def _capture_all(page: Page, camera: LocalCamera, service: Service) -> None:

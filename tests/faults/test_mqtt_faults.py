@@ -88,7 +88,7 @@ def passwd(password_file: Path, user: str, password: str) -> None:
 def set_password(broker: Broker, password_file: Path, user: str, password: str) -> None:
     passwd(password_file, user, password)
     # mosquitto re-reads its password file on SIGHUP; connected clients stay connected.
-    broker._process.send_signal(signal.SIGHUP)  # type: ignore[union-attr]
+    broker.signal(signal.SIGHUP)
 
 
 async def test_refused_credentials_then_fixed_on_the_broker(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from homeassistant.components.sensor import ATTR_OPTIONS, SensorDeviceClass
 from homeassistant.const import ATTR_DEVICE_CLASS, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -12,23 +9,13 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from tests.helpers.camera import LocalCamera
-from tests.helpers.classes import FreshCamera, show, teach_cup_state
+from tests.helpers.classes import show, teach_cup_state
 from tests.helpers.restartable import RestartableService
 from tests.helpers.scenes import scene_jpeg
 from tests.helpers.variations import Variation
 from tests.helpers.waiting import wait_for
 
 SENSOR = "sensor.driveway_gate_state"
-
-
-@pytest.fixture
-def camera() -> Iterator[LocalCamera]:
-    """The driveway camera, serving each new scene at once (captures follow each other)."""
-    cam = FreshCamera()
-    cam.set_image(scene_jpeg("empty"))
-    cam.start()
-    yield cam
-    cam.close()
 
 
 def _value(hass: HomeAssistant) -> str | None:

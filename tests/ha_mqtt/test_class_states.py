@@ -3,10 +3,8 @@ that follows the scene in front of the real camera."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -14,23 +12,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from tests.ha_mqtt.test_discovery import mqtt_config, state_of, wait_state
 from tests.helpers.broker import Broker
 from tests.helpers.camera import LocalCamera
-from tests.helpers.classes import FreshCamera, show, teach_cup_state
+from tests.helpers.classes import show, teach_cup_state
 from tests.helpers.scenes import scene_jpeg
 from tests.helpers.service import camera_config, running_service, service_config
 from tests.helpers.variations import Variation
 from tests.helpers.waiting import wait_for
 
 SENSOR = "sensor.driveway_gate_state"
-
-
-@pytest.fixture
-def camera(socket_enabled: None) -> Iterator[LocalCamera]:
-    """The driveway camera, serving each new scene at once."""
-    cam = FreshCamera()
-    cam.set_image(scene_jpeg("empty"))
-    cam.start()
-    yield cam
-    cam.close()
 
 
 async def test_the_enum_sensor_follows_the_cup(

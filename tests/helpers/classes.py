@@ -16,19 +16,6 @@ from .variations import cup_training
 from .waiting import wait_for
 
 
-class FreshCamera(LocalCamera):
-    """A LocalCamera whose lighttpd has no stat cache, so a new scene is served at once.
-
-    With the cache a replaced snapshot can be served stale for about a second, which the
-    tests that show dozens of scenes in a row would spend waiting.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        conf = self.root / "lighttpd.conf"
-        conf.write_text(conf.read_text() + 'server.stat-cache-engine = "disable"\n')
-
-
 def rewritten_export(data: bytes, **changes: Any) -> bytes:
     """An exported class set with arrays replaced or `meta` keys changed, re-packed validly."""
     with np.load(io.BytesIO(data), allow_pickle=False) as archive:

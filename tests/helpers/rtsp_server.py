@@ -9,15 +9,13 @@ gstreamer1.0-plugins-{base,good,ugly} (x264enc) and -bad (x265enc).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
+from .daemon import Daemon
 from .net import free_port
-from .waiting import wait_for_sync
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 SCRIPT = Path(__file__).with_name("gst_rtsp_server.py")
@@ -33,7 +31,10 @@ def has_encoder(name: str) -> bool:
     return subprocess.run([SYSTEM_PYTHON, "-c", check], capture_output=True).returncode == 0
 
 
-class RtspServer:
+class RtspServer(Daemon):
+    name = "rtsp-server"
+    start_timeout = 15.0
+
     def __init__(
         self,
         *,
@@ -47,8 +48,7 @@ class RtspServer:
     ) -> None:
         if not Path(SYSTEM_PYTHON).exists():
             raise FileNotFoundError(f"{SYSTEM_PYTHON} (Debian's python3 with python3-gi) missing")
-        self.root = Path(tempfile.mkdtemp(prefix="clevercam-rtsp-"))
-        self.port = free_port()
+        super().__init__(Path(tempfile.mkdtemp(prefix="clevercam-rtsp-")), free_port())
         self.path = path
         self.image = self.root / "scene.jpg"
         self._args = [
@@ -61,7 +61,6 @@ class RtspServer:
             self._args += ["--image", str(self.image)]
         if credentials is not None:
             self._args += ["--user", credentials[0], "--password", credentials[1]]
-        self._process: subprocess.Popen[bytes] | None = None
 
     def url(self, path: str | None = None) -> str:
         return f"rtsp://127.0.0.1:{self.port}{path or self.path}"
@@ -72,37 +71,9 @@ class RtspServer:
         tmp.write_bytes(data)
         os.replace(tmp, self.image)
 
-    def start(self) -> None:
-        with (self.root / "server.log").open("ab") as log:
-            self._process = subprocess.Popen(
-                [SYSTEM_PYTHON, str(SCRIPT), *self._args], stdout=log, stderr=log
-            )
-        wait_for_sync(self._listening, 15, "the RTSP server to listen")
-
-    def _listening(self) -> bool:
-        assert self._process is not None
-        if self._process.poll() is not None:
-            log = (self.root / "server.log").read_text(errors="replace")
-            raise RuntimeError(f"RTSP server exited with {self._process.returncode}: {log}")
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+    def command(self) -> list[str]:
+        return [SYSTEM_PYTHON, str(SCRIPT), *self._args]
 
     def freeze(self, frozen: bool = True) -> None:
         """Stall the stream without closing it (SIGSTOP), or let it flow again (SIGCONT)."""
-        assert self._process is not None
-        self._process.send_signal(signal.SIGSTOP if frozen else signal.SIGCONT)
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.send_signal(signal.SIGCONT)
-            self._process.terminate()
-            try:
-                self._process.wait(5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-            self._process = None
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
+        self.signal(signal.SIGSTOP if frozen else signal.SIGCONT)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from clevercam_mqtt.service import Service
 from clevercam_mqtt.store import EventQuery
 from tests.helpers.broker import Broker
 from tests.helpers.camera import LocalCamera
-from tests.helpers.classes import FreshCamera, rewritten_export, show
+from tests.helpers.classes import rewritten_export, show
 from tests.helpers.float_model import write_colour_model
 from tests.helpers.mqtt import Recorder
 from tests.helpers.scenes import scene_jpeg
@@ -32,16 +32,6 @@ from tests.helpers.waiting import wait_for
 
 STATE_TOPIC = "clevercam/driveway/gate/state"
 DISCOVERY = "homeassistant/device/clevercam/driveway/config"
-
-
-@pytest.fixture
-def camera() -> Iterator[LocalCamera]:
-    """The driveway camera, serving each new scene at once."""
-    cam = FreshCamera()
-    cam.set_image(scene_jpeg("empty"))
-    cam.start()
-    yield cam
-    cam.close()
 
 
 @pytest.fixture

@@ -11,17 +11,19 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+import numpy as np
 
 from .cameras import CameraError, CameraSource
 from .classifier import Classifier, Prediction
 from .config import CameraConfig, ModelConfig, Roi
 from .decisions import SequenceTracker, in_schedule, matching_labels
 from .events import CameraStatus, Event, EventBus, SequenceEnded, new_event_id
-from .frame import Frame, FrameError, box_to_pixels
+from .frame import Box, Frame, FrameError, box_to_pixels, decode_scale
 from .motion import MotionDetector
 
 _LOGGER = logging.getLogger(__name__)
@@ -77,6 +79,17 @@ class Detection:
     roi: Roi
     motion: float
     matched: list[Prediction]
+
+
+def roi_crops(frame: Frame, boxes: Sequence[Box], classifier: Classifier) -> list[np.ndarray]:
+    """Model-sized crops of the boxes from one decode of the frame, at the smallest JPEG
+    scale that still gives every box the model's input size: a 1080p frame with large ROIs
+    decodes at 1/2 or 1/4, which saves most of the decode and of the resizing."""
+    scale = decode_scale(frame.size, boxes, classifier.input_size)
+    image = frame.reduced_rgb(scale)
+    return [
+        classifier.preprocess(image, box_to_pixels(box, image.width, image.height)) for box in boxes
+    ]
 
 
 class CameraMonitor:
@@ -184,13 +197,9 @@ class CameraMonitor:
     def _classify(
         self, frame: Frame, rois: list[Roi], changes: dict[str, float], model: ModelConfig
     ) -> list[Detection]:
-        """Full-resolution decode, one crop per changed ROI, one classifier call."""
+        """One reduced decode, one crop per changed ROI, one classifier call."""
         classifier = self._classifier()
-        image = frame.rgb()
-        crops = [
-            classifier.preprocess(image, box_to_pixels(roi.box, image.width, image.height))
-            for roi in rois
-        ]
+        crops = roi_crops(frame, [roi.box for roi in rois], classifier)
         results = classifier.classify(crops, model.top_k)
         detections = []
         for roi, predictions in zip(rois, results, strict=True):
@@ -215,12 +224,8 @@ class CameraMonitor:
     def test_classifier(self, frame: Frame) -> dict[str, list[Prediction]]:
         """Top labels of every ROI (enabled or not) on a frame, for the 'test' buttons."""
         classifier, model = self._classifier(), self._model()
-        image = frame.rgb()
         rois = self.config.rois or [Roi(name="whole image", box=(0, 0, 100, 100))]
-        crops = [
-            classifier.preprocess(image, box_to_pixels(roi.box, image.width, image.height))
-            for roi in rois
-        ]
+        crops = roi_crops(frame, [roi.box for roi in rois], classifier)
         results = classifier.classify(crops, model.top_k)
         return {roi.slug: predictions for roi, predictions in zip(rois, results, strict=True)}
 

@@ -1,0 +1,1 @@
+"""On-demand benchmarks of clevercam (see BENCHMARKS.md); run as `python -m bench.NAME`."""

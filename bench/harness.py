@@ -15,9 +15,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psutil
 import yaml
 
@@ -147,3 +149,27 @@ def measure_cpu(service: ServiceProcess, seconds: float) -> tuple[float, int]:
     cpu_after, elapsed = service.cpu_seconds(), time.monotonic() - started
     frames = service.frames_checked() - frames_before
     return (cpu_after - cpu_before) / elapsed * 100, frames
+
+
+@dataclass
+class Throughput:
+    cpu_percent: float
+    frames_per_second: float
+    motion_share: float
+
+
+def measure_throughput(service: ServiceProcess, seconds: float, every: float = 2.0) -> Throughput:
+    """CPU % of one core, and the frame rate as the slope of the frames counted every
+    `every` seconds: cameras polled in step would make two counts off by one frame each."""
+    times, counts, motion = [], [], []
+    cpu_before, started = service.cpu_seconds(), time.monotonic()
+    while (now := time.monotonic()) - started <= seconds:
+        states = service.cameras().values()
+        times.append(now)
+        counts.append(sum(int(state["frames_checked"]) for state in states))
+        motion.append(sum(int(state["frames_with_motion"]) for state in states))
+        time.sleep(max(0.0, started + len(times) * every - time.monotonic()))
+    cpu = (service.cpu_seconds() - cpu_before) / (time.monotonic() - started) * 100
+    rate = float(np.polyfit(times, counts, 1)[0])
+    share = (motion[-1] - motion[0]) / max(1, counts[-1] - counts[0])
+    return Throughput(cpu, rate, share)

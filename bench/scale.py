@@ -1,0 +1,108 @@
+"""Item 6: how many cameras one service keeps on schedule on this machine.
+
+Simulated cameras are `file://` folder cameras (the real FolderCamera source) replaying
+20 real 1080p JPEGs of the bench scene at check_period 1 s: every frame carries its own
+sensor noise, and 10 % of the frames show motion (a photo appears in one ROI, and
+disappears ten frames later). Each camera's motion lands in another ROI and at another
+time. All four ROIs take any label, so every classified motion becomes a stored event.
+
+The real service runs as a subprocess. For each camera count, after a warm-up, the bench
+reads the cameras' frame counters every 2 s over the window; the slope of their sum is the
+frame rate. A service is on schedule while it checks at least 95 % of the frames the
+schedule asks for (N cameras x 1 frame/s).
+
+    python -m bench.scale [--counts 10 20 30 40 60 80] [--window 40] [--runs 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from .harness import ServiceProcess, Throughput, bench_camera, measure_cpu, measure_throughput
+from .scene import ROIS, frame_cycle
+from .stats import OtherLoad, Series, banner, parser, report
+
+CHECK_PERIOD = 1.0
+CYCLE = 20
+ON_SCHEDULE = 0.95
+
+
+def frame_sets(root: Path) -> list[Path]:
+    """Four folders of CYCLE frames, the motion of each in another ROI."""
+    sets = []
+    for index in range(len(ROIS)):
+        folder = root / f"set{index}"
+        folder.mkdir(parents=True)
+        for position, data in enumerate(frame_cycle("1080p", CYCLE, start=index)):
+            (folder / f"{position:03d}.jpg").write_bytes(data)
+        sets.append(folder)
+    return sets
+
+
+def camera_folders(root: Path, sets: list[Path], cameras: int) -> list[Path]:
+    """One folder per camera, linking to a frame set from its own offset, so the cameras'
+    motion does not arrive all at once."""
+    folders = []
+    for camera in range(cameras):
+        folder = root / f"cam{camera}"
+        folder.mkdir(parents=True)
+        offset = (camera * 7) % CYCLE
+        for position in range(CYCLE):
+            source = sets[camera % len(sets)] / f"{(position + offset) % CYCLE:03d}.jpg"
+            (folder / f"{position:03d}.jpg").symlink_to(source)
+        folders.append(folder)
+    return folders
+
+
+def measure(folders: list[Path], warm_up: float, window: float) -> Throughput:
+    """One service with a camera per folder, measured after a warm-up."""
+    cameras = [
+        bench_camera(f"cam{index}", folder.as_uri(), CHECK_PERIOD)
+        for index, folder in enumerate(folders)
+    ]
+    with ServiceProcess(cameras) as service:
+        service.wait_frames(2)
+        measure_cpu(service, warm_up)
+        return measure_throughput(service, window)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_parser = parser(__doc__)
+    args_parser.add_argument("--counts", type=int, nargs="+", default=[10, 20, 30, 40, 60, 80])
+    args_parser.add_argument("--window", type=float, default=40.0, help="seconds measured")
+    args_parser.add_argument("--warm-up", type=float, default=10.0)
+    args_parser.add_argument("--runs", type=int, default=3)
+    args = args_parser.parse_args(argv)
+    counts, window, warm_up, runs = (
+        ([2], 3.0, 1.0, 1) if args.quick else (args.counts, args.window, args.warm_up, args.runs)
+    )
+    banner(" ".join(["python -m bench.scale", *(argv or sys.argv[1:])]))
+    schedule = {n: Series(f"{n} cameras: frames checked / scheduled", "x") for n in counts}
+    cpu = {n: Series(f"{n} cameras: service CPU", "% of a core") for n in counts}
+    motion = {n: Series(f"{n} cameras: frames with motion", "%") for n in counts}
+    with tempfile.TemporaryDirectory(prefix="clevercam-bench-") as folder, OtherLoad():
+        root = Path(folder)
+        sets = frame_sets(root / "sets")
+        for run in range(runs):
+            for count in counts:
+                folders = camera_folders(root / f"run{run}-{count}", sets, count)
+                result = measure(folders, warm_up, window)
+                schedule[count].values.append(result.frames_per_second * CHECK_PERIOD / count)
+                cpu[count].values.append(result.cpu_percent)
+                motion[count].values.append(result.motion_share * 100)
+    report(
+        f"scale, 1920x1080 folder cameras at check_period {CHECK_PERIOD:g} s, 10 % of frames "
+        f"with motion, {runs} runs x {window:g} s after {warm_up:g} s warm-up",
+        [row for count in counts for row in (schedule[count], cpu[count], motion[count])],
+    )
+    on_time = [n for n in counts if statistics.median(schedule[n].values) >= ON_SCHEDULE]
+    most = max(on_time, default=0)
+    print(f"  on schedule (median >= {ON_SCHEDULE:.0%} of frames): up to {most} cameras")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args_parser.add_argument("--cameras", type=int, nargs="+", default=[1, 4])
     args = args_parser.parse_args(argv)
     duration, runs = (3.0, 1) if args.quick else (args.duration, args.runs)
-    counts = [0, *args.cameras]
+    counts = [0, 1] if args.quick else [0, *args.cameras]
     banner(" ".join(["python -m bench.idle_cpu", *(argv or sys.argv[1:])]))
     camera = LocalCamera()
     camera.set_image(camera_jpeg(scene("1080p"), seed=0))

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     args_parser.add_argument("--minutes", type=float, default=10.0)
     args_parser.add_argument("--sample", type=float, default=5.0, help="seconds between samples")
     args = args_parser.parse_args(argv)
-    minutes, sample, warm_up = (0.25, 1.0, 5.0) if args.quick else (args.minutes, args.sample, 60.0)
+    minutes, sample, warm_up = (0.1, 1.0, 2.0) if args.quick else (args.minutes, args.sample, 60.0)
     banner(" ".join(["python -m bench.memory", *(argv or sys.argv[1:])]))
     frames = scene_cycle()
     camera = LocalCamera()

@@ -26,17 +26,17 @@ from .scene import ROIS, frame_cycle
 from .stats import OtherLoad, Series, banner, parser, report
 
 CHECK_PERIOD = 1.0
-CYCLE = 20
+CYCLE = 20  # frames per camera folder: motion at 2 of them
 ON_SCHEDULE = 0.95
 
 
-def frame_sets(root: Path) -> list[Path]:
-    """Four folders of CYCLE frames, the motion of each in another ROI."""
+def frame_sets(root: Path, count: int, cycle: int) -> list[Path]:
+    """Up to four folders of `cycle` frames, the motion of each in another ROI."""
     sets = []
-    for index in range(len(ROIS)):
+    for index in range(min(count, len(ROIS))):
         folder = root / f"set{index}"
         folder.mkdir(parents=True)
-        for position, data in enumerate(frame_cycle("1080p", CYCLE, start=index)):
+        for position, data in enumerate(frame_cycle("1080p", cycle, start=index)):
             (folder / f"{position:03d}.jpg").write_bytes(data)
         sets.append(folder)
     return sets
@@ -47,11 +47,12 @@ def camera_folders(root: Path, sets: list[Path], cameras: int) -> list[Path]:
     motion does not arrive all at once."""
     folders = []
     for camera in range(cameras):
+        frames = sorted(sets[camera % len(sets)].iterdir())
         folder = root / f"cam{camera}"
         folder.mkdir(parents=True)
-        offset = (camera * 7) % CYCLE
-        for position in range(CYCLE):
-            source = sets[camera % len(sets)] / f"{(position + offset) % CYCLE:03d}.jpg"
+        offset = (camera * 7) % len(frames)
+        for position in range(len(frames)):
+            source = frames[(position + offset) % len(frames)]
             (folder / f"{position:03d}.jpg").symlink_to(source)
         folders.append(folder)
     return folders
@@ -76,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     args_parser.add_argument("--warm-up", type=float, default=10.0)
     args_parser.add_argument("--runs", type=int, default=3)
     args = args_parser.parse_args(argv)
-    counts, window, warm_up, runs = (
-        ([2], 3.0, 1.0, 1) if args.quick else (args.counts, args.window, args.warm_up, args.runs)
+    counts, window, warm_up, runs, cycle = (
+        ([2], 3.0, 1.0, 1, 2)
+        if args.quick
+        else (args.counts, args.window, args.warm_up, args.runs, CYCLE)
     )
     banner(" ".join(["python -m bench.scale", *(argv or sys.argv[1:])]))
     schedule = {n: Series(f"{n} cameras: frames checked / scheduled", "x") for n in counts}
@@ -85,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     motion = {n: Series(f"{n} cameras: frames with motion", "%") for n in counts}
     with tempfile.TemporaryDirectory(prefix="clevercam-bench-") as folder, OtherLoad():
         root = Path(folder)
-        sets = frame_sets(root / "sets")
+        sets = frame_sets(root / "sets", max(counts), cycle)
         for run in range(runs):
             for count in counts:
                 folders = camera_folders(root / f"run{run}-{count}", sets, count)

@@ -73,63 +73,75 @@ class Bench:
         return lambda: [self.model.preprocess(image, pixels) for image, pixels in images]
 
 
-def run(data: bytes, threads: int, runs: int, frames: int) -> list[tuple[str, list[Series]]]:
-    bench = Bench(data, threads)
-    calls = frames * len(BOXES)
-    crops = roi_crops(bench.frame(), BOXES, bench.model)
-    old_prep = Series("decode + crop + resize, full decode (original)", "ms/frame")
-    new_prep = Series("decode + crop + resize, clevercam", "ms/frame")
-    resize = Series("crop + resize alone, clevercam", "ms/crop")
-    infer = Series("inference", "ms/crop")
-    old_one = Series("1 changed ROI a frame, full decode (original)", "crops/s")
-    new_one = Series("1 changed ROI a frame, clevercam", "crops/s")
-    old_all = Series("4 changed ROIs a frame, full decode (original)", "crops/s")
-    new_all = Series("4 changed ROIs a frame, clevercam", "crops/s")
-    batch_one = Series("inference only, batch of 1", "crops/s")
-    batch_all = Series("inference only, batch of 4 (one classify call)", "crops/s")
-    for _ in range(runs):
-        old_prep.values.append(per_call_ms(bench.prepare_one(full_decode_crops), calls))
-        new_prep.values.append(per_call_ms(bench.prepare_one(roi_crops), calls))
-        resize.values.append(per_call_ms(bench.resize_only(), frames) / len(BOXES))
-        infer.values.append(
-            per_call_ms(lambda: [bench.model.classify([c]) for c in crops], frames) / len(crops)
+class Figures:
+    """Every figure of one interpreter setup; `measure` adds one run's value to each."""
+
+    def __init__(self, data: bytes, threads: int) -> None:
+        self.bench = Bench(data, threads)
+        self.crops = roi_crops(self.bench.frame(), BOXES, self.bench.model)
+        self.old_prep = Series("decode + crop + resize, full decode (original)", "ms/frame")
+        self.new_prep = Series("decode + crop + resize, clevercam", "ms/frame")
+        self.resize = Series("crop + resize alone, clevercam", "ms/crop")
+        self.infer = Series("inference", "ms/crop")
+        self.old_one = Series("1 changed ROI a frame, full decode (original)", "crops/s")
+        self.new_one = Series("1 changed ROI a frame, clevercam", "crops/s")
+        self.old_all = Series("4 changed ROIs a frame, full decode (original)", "crops/s")
+        self.new_all = Series("4 changed ROIs a frame, clevercam", "crops/s")
+        self.batch_one = Series("inference only, batch of 1", "crops/s")
+        self.batch_all = Series("inference only, batch of 4 (one classify call)", "crops/s")
+
+    def measure(self, frames: int) -> None:
+        bench, crops, calls = self.bench, self.crops, frames * len(BOXES)
+        self.old_prep.values.append(per_call_ms(bench.prepare_one(full_decode_crops), calls))
+        self.new_prep.values.append(per_call_ms(bench.prepare_one(roi_crops), calls))
+        self.resize.values.append(per_call_ms(bench.resize_only(), frames) / len(BOXES))
+        one_by_one = per_call_ms(lambda: [bench.model.classify([c]) for c in crops], frames)
+        self.infer.values.append(one_by_one / len(crops))
+        self.old_one.values.append(1000 / per_call_ms(bench.classify_one(full_decode_crops), calls))
+        self.new_one.values.append(1000 / per_call_ms(bench.classify_one(roi_crops), calls))
+        self.old_all.values.append(
+            4000 / per_call_ms(bench.classify_all(full_decode_crops), frames)
         )
-        old_one.values.append(1000 / per_call_ms(bench.classify_one(full_decode_crops), calls))
-        new_one.values.append(1000 / per_call_ms(bench.classify_one(roi_crops), calls))
-        old_all.values.append(4000 / per_call_ms(bench.classify_all(full_decode_crops), frames))
-        new_all.values.append(4000 / per_call_ms(bench.classify_all(roi_crops), frames))
-        batch_one.values.append(1000 / infer.values[-1])
-        batch_all.values.append(4000 / per_call_ms(lambda: bench.model.classify(crops), frames))
-    return [
-        (
-            "preparing the crops of a frame with 1 changed ROI (each ROI in turn)",
-            [old_prep, new_prep, ratio(old_prep, new_prep, "speed-up")],
-        ),
-        (
-            "per crop",
-            [
-                resize,
-                infer,
-                ratio(infer, resize, "inference / crop + resize"),
-                ratio(infer, new_prep, "inference / (decode + crop + resize), 1 ROI"),
-            ],
-        ),
-        (
-            "crops per second, JPEG bytes to predictions",
-            [
-                old_one,
-                new_one,
-                ratio(new_one, old_one, "speed-up, 1 ROI a frame"),
-                old_all,
-                new_all,
-                ratio(new_all, old_all, "speed-up, 4 ROIs a frame"),
-                ratio(new_all, new_one, "4 ROIs a frame vs 1, clevercam"),
-                batch_one,
-                batch_all,
-                ratio(batch_all, batch_one, "batch of 4 vs batch of 1"),
-            ],
-        ),
-    ]
+        self.new_all.values.append(4000 / per_call_ms(bench.classify_all(roi_crops), frames))
+        self.batch_one.values.append(1000 / self.infer.values[-1])
+        self.batch_all.values.append(
+            4000 / per_call_ms(lambda: bench.model.classify(crops), frames)
+        )
+
+    def sections(self) -> list[tuple[str, list[Series]]]:
+        return [
+            (
+                "preparing the crops of a frame with 1 changed ROI (each ROI in turn)",
+                [self.old_prep, self.new_prep, ratio(self.old_prep, self.new_prep, "speed-up")],
+            ),
+            (
+                "per crop",
+                [
+                    self.resize,
+                    self.infer,
+                    ratio(self.infer, self.resize, "inference / crop + resize"),
+                    ratio(self.infer, self.new_prep, "inference / (decode + crop + resize), 1 ROI"),
+                ],
+            ),
+            (
+                "crops per second, JPEG bytes to predictions",
+                [
+                    self.old_one,
+                    self.new_one,
+                    ratio(self.new_one, self.old_one, "speed-up, 1 ROI a frame"),
+                    self.old_all,
+                    self.new_all,
+                    ratio(self.new_all, self.old_all, "speed-up, 4 ROIs a frame"),
+                    ratio(self.new_all, self.new_one, "4 ROIs a frame vs 1, clevercam"),
+                    self.batch_one,
+                    self.batch_all,
+                    ratio(self.batch_all, self.batch_one, "batch of 4 vs batch of 1"),
+                ],
+            ),
+        ]
+
+    def rates(self) -> list[Series]:
+        return [row for _, rows in self.sections() for row in rows if row.unit == "crops/s"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,19 +158,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"{roi.name} 1/{decode_scale((width, height), [roi.box], (224, 224))}"
                 for roi in ROIS
             )
-            by_threads: dict[int, list[Series]] = {}
-            for threads in (1, 2):
+            setups = {threads: Figures(data, threads) for threads in (1, 2)}
+            for _ in range(runs):  # the two setups take turns, so load hits both alike
+                for figures in setups.values():
+                    figures.measure(frames)
+            for threads, figures in setups.items():
                 head = f"{width}x{height}, threads={threads}, {runs} runs x {frames} frames"
-                for title, rows in run(data, threads, runs, frames):
+                for title, rows in figures.sections():
                     digits = 1 if rows[0].unit == "crops/s" else 2
                     report(f"{head}: {title}", rows, digits)
-                    by_threads.setdefault(threads, []).extend(rows)
             report(
                 f"{width}x{height}: 2 threads vs 1 (decode scale per ROI: {scales})",
                 [
                     ratio(two, one, f"{one.name}: 2 threads / 1")
-                    for one, two in zip(by_threads[1], by_threads[2], strict=True)
-                    if one.unit == "crops/s"
+                    for one, two in zip(setups[1].rates(), setups[2].rates(), strict=True)
                 ],
             )
     return 0

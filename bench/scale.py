@@ -9,13 +9,16 @@ time. All four ROIs take any label, so every classified motion becomes a stored 
 The real service runs as a subprocess. For each camera count, after a warm-up, the bench
 reads the cameras' frame counters every 2 s over the window; the slope of their sum is the
 frame rate. A service is on schedule while it checks at least 95 % of the frames the
-schedule asks for (N cameras x 1 frame/s).
+schedule asks for (N cameras x 1 frame/s). Each run goes up the counts and stops at the
+first one that falls behind.
 
-    python -m bench.scale [--counts 10 20 30 40 60 80] [--window 40] [--runs 3] [--quick]
+    python -m bench.scale [--counts 20 50 100 150 200 250 300] [--window 40] [--runs 3] [--quick]
 """
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import statistics
 import sys
 import tempfile
@@ -65,14 +68,18 @@ def measure(folders: list[Path], warm_up: float, window: float) -> Throughput:
         for index, folder in enumerate(folders)
     ]
     with ServiceProcess(cameras) as service:
-        service.wait_frames(2)
+        # The first frame of every camera classifies all its ROIs: let that burst pass.
+        with contextlib.suppress(TimeoutError):
+            service.wait_frames(3, timeout=180)
         measure_cpu(service, warm_up)
         return measure_throughput(service, window)
 
 
 def main(argv: list[str] | None = None) -> int:
     args_parser = parser(__doc__)
-    args_parser.add_argument("--counts", type=int, nargs="+", default=[10, 20, 30, 40, 60, 80])
+    args_parser.add_argument(
+        "--counts", type=int, nargs="+", default=[20, 50, 100, 150, 200, 250, 300]
+    )
     args_parser.add_argument("--window", type=float, default=40.0, help="seconds measured")
     args_parser.add_argument("--warm-up", type=float, default=10.0)
     args_parser.add_argument("--runs", type=int, default=3)
@@ -90,20 +97,32 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(folder)
         sets = frame_sets(root / "sets", max(counts), cycle)
         for run in range(runs):
-            for count in counts:
+            for count in sorted(counts):
                 folders = camera_folders(root / f"run{run}-{count}", sets, count)
                 result = measure(folders, warm_up, window)
-                schedule[count].values.append(result.frames_per_second * CHECK_PERIOD / count)
+                kept = result.frames_per_second * CHECK_PERIOD / count
+                schedule[count].values.append(kept)
                 cpu[count].values.append(result.cpu_percent)
                 motion[count].values.append(result.motion_share * 100)
+                shutil.rmtree(root / f"run{run}-{count}")
+                if kept < ON_SCHEDULE:
+                    break  # more cameras would only fall further behind
+    measured = [n for n in sorted(counts) if schedule[n].values]
     report(
         f"scale, 1920x1080 folder cameras at check_period {CHECK_PERIOD:g} s, 10 % of frames "
         f"with motion, {runs} runs x {window:g} s after {warm_up:g} s warm-up",
-        [row for count in counts for row in (schedule[count], cpu[count], motion[count])],
+        [row for count in measured for row in (schedule[count], cpu[count], motion[count])],
     )
-    on_time = [n for n in counts if statistics.median(schedule[n].values) >= ON_SCHEDULE]
-    most = max(on_time, default=0)
-    print(f"  on schedule (median >= {ON_SCHEDULE:.0%} of frames): up to {most} cameras")
+    every = [
+        n
+        for n in measured
+        if len(schedule[n].values) == runs and min(schedule[n].values) >= ON_SCHEDULE
+    ]
+    median = [n for n in measured if statistics.median(schedule[n].values) >= ON_SCHEDULE]
+    print(
+        f"  on schedule (>= {ON_SCHEDULE:.0%} of the frames) in every run: up to "
+        f"{max(every, default=0)} cameras; in the median run: up to {max(median, default=0)}"
+    )
     return 0
 
 

@@ -17,7 +17,7 @@ SCRIPTS = {
     "idle_cpu": "per camera, from 1 camera(s)",
     "memory": "RSS, service with model + 1 camera",
     "latency": "camera change -> event at an MQTT subscriber",
-    "scale": "on schedule",
+    "scale": "in every run: up to",
 }
 
 

@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         f"  frames checked  {checked / elapsed:.2f}/s, with motion {states['frames_with_motion']}, "
         f"events stored {events}"
     )
-    print("  RSS timeline (s: MB):", ", ".join(f"{t:.0f}: {rss:.1f}" for t, rss, _ in samples))
+    every = max(1, round(min(60.0, minutes * 60 / 4) / sample))
+    timeline = ", ".join(f"{t:.0f}: {rss:.1f}" for t, rss, _ in samples[::every])
+    print(f"  RSS timeline (s: MB)  {timeline}")
     return 0
 
 

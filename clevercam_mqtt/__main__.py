@@ -29,7 +29,9 @@ def setup_logging(level: str) -> None:
 async def serve(config_path: Path) -> None:
     """Run until SIGINT or SIGTERM, then stop every part cleanly."""
     from .app import build_service
+    from .heap import limit_heap_growth
 
+    limit_heap_growth()
     config = load_config(config_path)
     service = build_service(config, config_path)
     stop = asyncio.Event()

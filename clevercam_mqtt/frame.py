@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,6 +38,11 @@ class Frame(ABC):
     @abstractmethod
     def rgb(self) -> Image.Image:
         """Full-resolution RGB image."""
+
+    def reduced_rgb(self, scale: int) -> Image.Image:
+        """RGB at roughly 1/scale of the full size (sources that cannot decode smaller give
+        the full picture, and so does a frame whose full picture is decoded already)."""
+        return self.rgb()
 
     @abstractmethod
     def jpeg(self) -> bytes:
@@ -70,24 +76,29 @@ class JpegFrame(Frame):
         assert self._size is not None
         return self._size
 
-    def grey(self, scale: int) -> np.ndarray:
+    def _decode(self, mode: str, scale: int) -> Image.Image:
+        """Decode as `mode` at 1/scale (1, 2, 4, 8): libjpeg scales in the DCT domain, so a
+        smaller picture skips most of the IDCT, upsampling and colour conversion work."""
         image = self._open()
         width, height = image.size
-        # draft() makes libjpeg decode at 1/2, 1/4 or 1/8 scale straight to luma.
-        image.draft("L", (max(1, width // scale), max(1, height // scale)))
+        image.draft(mode, (max(1, width // scale), max(1, height // scale)))
         try:
-            return np.asarray(image.convert("L"))
+            return image.convert(mode)
         except (OSError, SyntaxError) as error:
             raise broken_jpeg(error) from None
 
+    def grey(self, scale: int) -> np.ndarray:
+        return np.asarray(self._decode("L", scale))
+
     def rgb(self) -> Image.Image:
         if self._rgb is None:
-            image = self._open()
-            try:
-                self._rgb = image.convert("RGB")
-            except (OSError, SyntaxError) as error:
-                raise broken_jpeg(error) from None
+            self._rgb = self._decode("RGB", 1)
         return self._rgb
+
+    def reduced_rgb(self, scale: int) -> Image.Image:
+        if scale <= 1 or self._rgb is not None:
+            return self.rgb()
+        return self._decode("RGB", scale)
 
     def jpeg(self) -> bytes:
         return self.data
@@ -108,6 +119,20 @@ def box_to_pixels(box: Box, width: int, height: int) -> tuple[int, int, int, int
     right = max(left + 1, round(x1 * width / 100))
     bottom = max(top + 1, round(y1 * height / 100))
     return left, top, min(right, width), min(bottom, height)
+
+
+def decode_scale(size: tuple[int, int], boxes: Sequence[Box], minimum: tuple[int, int]) -> int:
+    """The largest decode scale (8, 4, 2 or 1) at which every box still covers `minimum`
+    pixels: a classifier gets its full input resolution from a smaller decode."""
+    width, height = size
+    scale = 8
+    for box in boxes:
+        left, top, right, bottom = box_to_pixels(box, width, height)
+        while scale > 1 and (
+            right - left < minimum[0] * scale or bottom - top < minimum[1] * scale
+        ):
+            scale //= 2
+    return scale
 
 
 def thumbnail_jpeg(data: bytes, longest_side: int, quality: int = 80) -> bytes:

@@ -10,7 +10,7 @@ a cat on the lawn and takes the time when the event
 - arrives at an MQTT client subscribed to `clevercam/<camera>/events` (paho, QoS 1).
 "Processing" is the part after the frame was fetched (the event's own timestamp).
 
-    python -m bench.latency [--trials 10] [--check-period 1] [--quick]
+    python -m bench.latency [--trials 20] [--check-period 1] [--quick]
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ async def measure(trials: int, check_period: float) -> list[Series]:
 
 def main(argv: list[str] | None = None) -> int:
     args_parser = parser(__doc__)
-    args_parser.add_argument("--trials", type=int, default=10)
+    args_parser.add_argument("--trials", type=int, default=20)
     args_parser.add_argument("--check-period", type=float, default=1.0)
     args = args_parser.parse_args(argv)
     trials = 2 if args.quick else args.trials

@@ -12,7 +12,7 @@ frame rate. A service is on schedule while it checks at least 95 % of the frames
 schedule asks for (N cameras x 1 frame/s). Each run goes up the counts and stops at the
 first one that falls behind.
 
-    python -m bench.scale [--counts 20 50 100 150 200 250 300] [--window 40] [--runs 3] [--quick]
+    python -m bench.scale [--counts 20 50 100 200 300 400 500] [--window 40] [--runs 3] [--quick]
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def measure(folders: list[Path], warm_up: float, window: float) -> Throughput:
 def main(argv: list[str] | None = None) -> int:
     args_parser = parser(__doc__)
     args_parser.add_argument(
-        "--counts", type=int, nargs="+", default=[20, 50, 100, 150, 200, 250, 300]
+        "--counts", type=int, nargs="+", default=[20, 50, 100, 200, 300, 400, 500]
     )
     args_parser.add_argument("--window", type=float, default=40.0, help="seconds measured")
     args_parser.add_argument("--warm-up", type=float, default=10.0)

@@ -32,21 +32,29 @@ def _entities(coordinator: CleverCamCoordinator, camera: dict[str, Any]) -> Iter
         yield RoiSwitch(coordinator, camera["id"], "enabled", roi["slug"])
 
 
-class MonitoringSwitch(CleverCamCameraEntity, SwitchEntity):
-    """Pauses or resumes the camera's loop on the service (written to its config file)."""
+class _ServiceSwitch(CleverCamCameraEntity, SwitchEntity):
+    """A setting of the service's config file, switched through its API."""
 
-    _attr_translation_key = "monitoring"
     _attr_entity_category = EntityCategory.CONFIG
-
-    @property
-    def is_on(self) -> bool:
-        return bool(self.camera.get("monitoring"))
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         await self._set(True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         await self._set(False)
+
+    async def _set(self, on: bool) -> None:
+        raise NotImplementedError
+
+
+class MonitoringSwitch(_ServiceSwitch):
+    """Pauses or resumes the camera's loop on the service (written to its config file)."""
+
+    _attr_translation_key = "monitoring"
+
+    @property
+    def is_on(self) -> bool:
+        return bool(self.camera.get("monitoring"))
 
     @clevercam_action
     async def _set(self, on: bool) -> None:
@@ -54,21 +62,14 @@ class MonitoringSwitch(CleverCamCameraEntity, SwitchEntity):
         self.coordinator.async_set_camera(camera)
 
 
-class RoiSwitch(CleverCamCameraEntity, SwitchEntity):
+class RoiSwitch(_ServiceSwitch):
     """Watches one ROI or leaves it out."""
 
     _attr_translation_key = "roi_enabled"
-    _attr_entity_category = EntityCategory.CONFIG
 
     @property
     def is_on(self) -> bool:
         return bool(self.roi.get("enabled"))
-
-    async def async_turn_on(self, **kwargs: Any) -> None:
-        await self._set(True)
-
-    async def async_turn_off(self, **kwargs: Any) -> None:
-        await self._set(False)
 
     @clevercam_action
     async def _set(self, on: bool) -> None:
